@@ -1,0 +1,35 @@
+/**
+ * A Link carries frames between one client and the broker. Implementations:
+ * in-process (memory://), BroadcastChannel (shared://, the default) and MessagePort.
+ * A link does the hello/welcome handshake itself and comes back on its own after the
+ * broker restarts; the client only sees `welcome` (compare epochs) and `down`.
+ */
+import type { ClientCommand, ServerEvent, Welcome } from '../protocol/frames.js'
+
+export interface LinkListener {
+  /** An event from the broker (replies, deliveries, returns, closes). */
+  frame(frame: ServerEvent): void
+  /** Handshake completed: first connect, and again after each reconnect. */
+  welcome(welcome: Welcome): void
+  /** The broker is unreachable; the link keeps trying unless it was closed. */
+  down(reason: Error): void
+}
+
+export interface Link {
+  readonly clientId: string
+  /** Queues a frame; every frame queued in one turn leaves in one post. */
+  send(frame: ClientCommand): void
+  listen(listener: LinkListener): () => void
+  /** Says goodbye and releases everything; no reconnect after this. */
+  close(): Promise<void>
+}
+
+export interface ConnectOptions {
+  vhost: string
+  /** How long to wait for a broker's welcome before failing with BrokerUnavailableError. */
+  connectTimeout: number
+  clientName?: string
+}
+
+/** Opens a link once a welcome has arrived (rejects with a typed error otherwise). */
+export type Connector = (options: ConnectOptions) => Promise<{ link: Link; welcome: Welcome }>
