@@ -1,0 +1,2 @@
+// Placeholder for the `warren/worker` entry (the SharedWorker broker host script).
+export {}
