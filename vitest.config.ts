@@ -1,5 +1,6 @@
 // Three projects: 'node' (unit, plain Node), 'browser' (vitest browser mode in Debian's
 // headless Chromium) and 'e2e' (Node driving real Chromium tabs through playwright-core).
+import './test/node-compat.js'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 import { chromiumArgs, chromiumPath } from './test/chromium.js'
