@@ -1,0 +1,1007 @@
+/**
+ * The broker of one vhost: RabbitMQ's AMQP 0-9-1 model, pure. Commands come in through
+ * `receive`, events go out through each client's `send`. Every state change happens
+ * synchronously in `receive`; only replies that wait for storage are deferred.
+ */
+import type {
+  BasicPublish,
+  ClientCommand,
+  ClientKind,
+  FieldTable,
+  MessageProperties,
+  ReplyResults,
+  ServerEvent,
+} from '../protocol/frames.js'
+import { errorData } from '../protocol/errors.js'
+import { parseCommand } from '../protocol/guards.js'
+import type { Durability, Storage, StorageOp } from '../storage/types.js'
+import { ChannelState, ConsumerState, type Delivery } from './channel.js'
+import type { Clock } from './clock.js'
+import { deadLetterProperties, isDeadLetterCycle, originalRoutingKeys, type DeathReason } from './dead-letter.js'
+import { AmqpError, accessRefused, commandInvalid, notFound, notImplemented, preconditionFailed, resourceLocked } from './errors.js'
+import { EXCHANGE_TYPES, Exchange, makeBinding, type Binding, type KnownExchangeType } from './exchange.js'
+import { validateHeadersBinding } from './headers.js'
+import { bodySize, type QueuedMessage } from './message.js'
+import { QueueState } from './queue.js'
+import { inequivalentArgument, parseExpiration, parseQueueArguments } from './queue-arguments.js'
+import { tablesEqual } from './table.js'
+import { recoverState } from './recovery.js'
+
+export interface BrokerOptions {
+  vhost?: string
+  clock: Clock
+  storage?: Storage
+  brokerId?: string
+  /** Default durability of storage writes; a queue may ask for 'strict' with `x-durability`. */
+  durability?: Durability
+}
+
+export interface ClientInfo {
+  kind?: ClientKind
+  name?: string
+}
+
+interface ClientConnection {
+  readonly id: string
+  readonly send: (event: ServerEvent) => void
+  readonly info: ClientInfo
+  readonly channels: Map<number, ChannelState>
+  readonly connectedAt: number
+}
+
+export interface BrokerStats {
+  /** Frames that could not be parsed or came from unknown clients. */
+  droppedFrames: number
+  /** Frames answered with an error. */
+  rejectedFrames: number
+  /** Storage writes that failed. */
+  storageFailures: number
+}
+
+/** A publish the broker refused (reject-publish overflow, storage failure): a confirm nack. */
+class NackError extends Error {}
+
+const PREDECLARED: ReadonlyArray<[string, KnownExchangeType]> = [
+  ['', 'direct'],
+  ['amq.direct', 'direct'],
+  ['amq.fanout', 'fanout'],
+  ['amq.topic', 'topic'],
+  ['amq.headers', 'headers'],
+  ['amq.match', 'headers'],
+]
+
+const EMPTY: Record<string, never> = {}
+
+export class Broker {
+  readonly vhost: string
+  readonly brokerId: string
+  readonly stats: BrokerStats = { droppedFrames: 0, rejectedFrames: 0, storageFailures: 0 }
+  /** @internal exposed for recovery and inspection */
+  readonly exchanges = new Map<string, Exchange>()
+  /** @internal */
+  readonly queues = new Map<string, QueueState>()
+  private readonly clients = new Map<string, ClientConnection>()
+  private readonly clock: Clock
+  private readonly storage: Storage | undefined
+  private readonly durability: Durability
+  private generated = 0
+  private stopped = false
+
+  private constructor(
+    options: BrokerOptions,
+    readonly epoch: number,
+  ) {
+    this.vhost = options.vhost ?? '/'
+    this.clock = options.clock
+    this.storage = options.storage
+    this.durability = options.durability ?? 'relaxed'
+    this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
+    for (const [name, type] of PREDECLARED) this.exchanges.set(name, new Exchange(name, type, true, false, false, {}))
+  }
+
+  /** Opens storage, recovers durable state and returns a running broker with a new epoch. */
+  static async start(options: BrokerOptions): Promise<Broker> {
+    const epoch = options.storage ? (await options.storage.open()).epoch : 1
+    const broker = new Broker(options, epoch)
+    if (options.storage) await recoverState(broker, options.storage)
+    for (const queue of broker.queues.values()) {
+      broker.touch(queue)
+      broker.scheduleHeadExpiry(queue)
+    }
+    return broker
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  connect(clientId: string, send: (event: ServerEvent) => void, info: ClientInfo = {}): void {
+    if (this.clients.has(clientId)) this.disconnect(clientId)
+    this.clients.set(clientId, { id: clientId, send, info, channels: new Map(), connectedAt: this.clock.now() })
+  }
+
+  hasClient(clientId: string): boolean {
+    return this.clients.has(clientId)
+  }
+
+  /** The client is gone: its channels close (unacked messages return), its exclusive queues go. */
+  disconnect(clientId: string): void {
+    const client = this.clients.get(clientId)
+    if (!client) return
+    this.clients.delete(clientId)
+    for (const channel of client.channels.values()) this.closeChannel(client, channel)
+    for (const queue of [...this.queues.values()]) if (queue.owner === clientId) this.deleteQueue(queue)
+  }
+
+  /** One untrusted frame from a client. Never throws. */
+  receive(clientId: string, raw: unknown): void {
+    const client = this.clients.get(clientId)
+    if (!client || this.stopped) {
+      this.stats.droppedFrames++
+      return
+    }
+    const parsed = parseCommand(raw)
+    if (!parsed.ok) {
+      this.stats.rejectedFrames++
+      if (parsed.id !== undefined) client.send({ op: 'error', id: parsed.id, error: parsed.error })
+      else this.stats.droppedFrames++
+      return
+    }
+    const command = parsed.frame
+    try {
+      const result = this.execute(client, command)
+      if (result instanceof Promise) {
+        result.then(
+          (value) => this.reply(client, command, value),
+          (error: unknown) => this.fail(client, command, error),
+        )
+      } else this.reply(client, command, result)
+    } catch (error) {
+      this.fail(client, command, error)
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const queue of this.queues.values()) {
+      queue.cancelHeadTimer?.()
+      queue.cancelExpiryTimer?.()
+    }
+    await this.storage?.close()
+  }
+
+  private reply(client: ClientConnection, command: ClientCommand, result: unknown): void {
+    if (command.id !== undefined && this.clients.get(client.id) === client) client.send({ op: 'ok', id: command.id, result })
+  }
+
+  private fail(client: ClientConnection, command: ClientCommand, error: unknown): void {
+    this.stats.rejectedFrames++
+    if (error instanceof NackError) {
+      if (command.id !== undefined)
+        client.send({ op: 'error', id: command.id, error: errorData('PublishNackError', 'NACK', error.message) })
+      return
+    }
+    const amqp = error instanceof AmqpError ? error : new AmqpError(541, error instanceof Error ? error.message : String(error))
+    const data = amqp.toData()
+    if (command.id !== undefined) client.send({ op: 'error', id: command.id, error: data })
+    if (amqp.replyCode === 541 || amqp.replyCode === 504) return // our bug or a stray frame: answer, keep the client
+    if (amqp.soft) {
+      const channel = client.channels.get(command.channel)
+      if (channel) {
+        this.closeChannel(client, channel)
+        client.send({ op: 'channel.closed', channel: channel.id, error: data })
+      }
+    } else {
+      client.send({ op: 'connection.closed', error: data })
+      this.disconnect(client.id)
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private execute(client: ClientConnection, command: ClientCommand): unknown {
+    if (command.op === 'channel.open') {
+      if (client.channels.has(command.channel)) throw new AmqpError(504, `channel ${command.channel} is already open`)
+      client.channels.set(command.channel, new ChannelState(command.channel, client.id))
+      return EMPTY
+    }
+    const channel = client.channels.get(command.channel)
+    if (!channel) throw new AmqpError(504, `channel ${command.channel} is not open`)
+    switch (command.op) {
+      case 'channel.close':
+        this.closeChannel(client, channel)
+        return EMPTY
+      case 'basic.qos':
+        return this.qos(channel, command.prefetchCount, command.global ?? false)
+      case 'exchange.declare':
+        return this.declareExchange(command)
+      case 'exchange.delete':
+        return this.deleteExchange(command.exchange, command.ifUnused ?? false)
+      case 'exchange.bind':
+        return this.bindExchange(command.destination, command.source, command.routingKey ?? '', command.arguments ?? {})
+      case 'exchange.unbind':
+        return this.unbindExchange(command.destination, command.source, command.routingKey ?? '', command.arguments ?? {})
+      case 'queue.declare':
+        return this.declareQueue(client, command)
+      case 'queue.bind':
+        return this.bindQueue(client, command.queue, command.exchange, command.routingKey ?? '', command.arguments ?? {})
+      case 'queue.unbind':
+        return this.unbindQueue(client, command.queue, command.exchange, command.routingKey ?? '', command.arguments ?? {})
+      case 'queue.purge':
+        return this.purge(client, command.queue)
+      case 'queue.delete':
+        return this.deleteQueueCommand(client, command.queue, command.ifUnused ?? false, command.ifEmpty ?? false)
+      case 'basic.publish':
+        return this.publish(client, channel, command)
+      case 'basic.consume':
+        return this.consume(client, channel, command.queue, command.consumerTag, command.noAck ?? false, command.exclusive ?? false, command.arguments ?? {})
+      case 'basic.cancel':
+        return this.cancel(channel, command.consumerTag)
+      case 'basic.get':
+        return this.get(client, channel, command.queue, command.noAck ?? false)
+      case 'basic.ack':
+        return this.ack(channel, command.deliveryTag, command.multiple ?? false)
+      case 'basic.nack':
+        return this.reject(channel, command.deliveryTag, command.multiple ?? false, command.requeue ?? true, false)
+      case 'basic.reject':
+        return this.reject(channel, command.deliveryTag, false, command.requeue ?? true, true)
+      case 'basic.recover':
+        return this.recover(channel, command.requeue ?? true)
+    }
+  }
+
+  // ------------------------------------------------------------------ exchanges
+
+  private declareExchange(command: Extract<ClientCommand, { op: 'exchange.declare' }>): Promise<unknown> | unknown {
+    const { exchange: name, passive } = command
+    if (name === '') throw accessRefused(`operation not permitted on the default exchange`)
+    const existing = this.exchanges.get(name)
+    if (passive) {
+      if (!existing) throw notFound(`exchange '${name}' in vhost '${this.vhost}'`)
+      return EMPTY
+    }
+    if (!(EXCHANGE_TYPES as readonly string[]).includes(command.type)) throw commandInvalid(`unknown exchange type '${command.type}'`)
+    const type = command.type as KnownExchangeType
+    const durable = command.durable ?? false
+    const autoDelete = command.autoDelete ?? false
+    const internal = command.internal ?? false
+    const args = command.arguments ?? {}
+    if (existing) {
+      const same =
+        existing.type === type &&
+        existing.durable === durable &&
+        existing.autoDelete === autoDelete &&
+        existing.internal === internal &&
+        tablesEqual(existing.args, args)
+      if (!same) throw preconditionFailed(`inequivalent arg for exchange '${name}' in vhost '${this.vhost}'`)
+      return EMPTY
+    }
+    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`)
+    const ae = args['alternate-exchange']
+    if (ae !== undefined && typeof ae !== 'string') throw preconditionFailed(`invalid arg 'alternate-exchange': not a string`)
+    const exchange = new Exchange(name, type, durable, autoDelete, internal, args)
+    this.exchanges.set(name, exchange)
+    if (durable) return this.write([{ kind: 'exchange.put', exchange: { name, type, durable: true, autoDelete, internal, arguments: args } }]).then(() => EMPTY)
+    return EMPTY
+  }
+
+  private deleteExchange(name: string, ifUnused: boolean): unknown {
+    if (name === '' || name.startsWith('amq.')) throw accessRefused(`operation not permitted on exchange '${name}'`)
+    const exchange = this.exchanges.get(name)
+    if (!exchange) return EMPTY
+    if (ifUnused && exchange.bindings.size > 0) throw preconditionFailed(`exchange '${name}' in vhost '${this.vhost}' in use`)
+    this.removeExchange(exchange)
+    return EMPTY
+  }
+
+  private removeExchange(exchange: Exchange): void {
+    this.exchanges.delete(exchange.name)
+    const ops: StorageOp[] = []
+    if (exchange.durable) ops.push({ kind: 'exchange.delete', name: exchange.name })
+    // Bindings to this exchange from others go too; deleting never touches queues.
+    for (const other of this.exchanges.values()) {
+      for (const binding of [...other.bindings.values()]) {
+        if (binding.destinationKind === 'exchange' && binding.destination === exchange.name) this.dropBinding(other, binding, ops)
+      }
+    }
+    this.writeInBackground(ops)
+  }
+
+  private bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): Promise<unknown> | unknown {
+    if (destination === '' || source === '') throw accessRefused(`operation not permitted on the default exchange`)
+    const to = this.exchanges.get(destination)
+    if (!to) throw notFound(`exchange '${destination}' in vhost '${this.vhost}'`)
+    const from = this.exchanges.get(source)
+    if (!from) throw notFound(`exchange '${source}' in vhost '${this.vhost}'`)
+    return this.addBinding(from, makeBinding(source, 'exchange', destination, routingKey, args), from.durable && to.durable)
+  }
+
+  private unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): unknown {
+    if (destination === '' || source === '') throw accessRefused(`operation not permitted on the default exchange`)
+    if (!this.exchanges.has(destination)) throw notFound(`exchange '${destination}' in vhost '${this.vhost}'`)
+    const from = this.exchanges.get(source)
+    if (!from) throw notFound(`exchange '${source}' in vhost '${this.vhost}'`)
+    const ops: StorageOp[] = []
+    this.dropBinding(from, makeBinding(source, 'exchange', destination, routingKey, args), ops)
+    this.writeInBackground(ops)
+    return EMPTY
+  }
+
+  private addBinding(source: Exchange, binding: Binding, durable: boolean): Promise<unknown> | unknown {
+    if (source.type === 'headers') {
+      const problem = validateHeadersBinding(binding.arguments)
+      if (problem) throw preconditionFailed(problem)
+    }
+    if (!source.addBinding(binding) || !durable) return EMPTY
+    return this.write([{ kind: 'binding.put', binding: storedBinding(binding) }]).then(() => EMPTY)
+  }
+
+  /** Removes a binding; an auto-delete source exchange goes with its last binding. */
+  private dropBinding(source: Exchange, binding: Binding, ops: StorageOp[]): void {
+    if (!source.removeBinding(binding)) return
+    ops.push({ kind: 'binding.delete', binding: storedBinding(binding) })
+    if (source.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
+      this.exchanges.delete(source.name)
+      if (source.durable) ops.push({ kind: 'exchange.delete', name: source.name })
+      for (const other of this.exchanges.values())
+        for (const b of [...other.bindings.values()])
+          if (b.destinationKind === 'exchange' && b.destination === source.name) this.dropBinding(other, b, ops)
+    }
+  }
+
+  // ------------------------------------------------------------------ queues
+
+  private declareQueue(client: ClientConnection, command: Extract<ClientCommand, { op: 'queue.declare' }>): unknown {
+    const name = command.queue === '' ? this.generateQueueName() : command.queue
+    const existing = this.queues.get(name)
+    if (command.passive) {
+      if (!existing) throw notFound(`queue '${name}' in vhost '${this.vhost}'`)
+      this.checkExclusive(client, existing)
+      this.touch(existing)
+      return declareOk(existing)
+    }
+    const exclusive = command.exclusive ?? false
+    // RabbitMQ makes exclusive queues transient whatever `durable` says.
+    const durable = exclusive ? false : (command.durable ?? false)
+    const autoDelete = command.autoDelete ?? false
+    const args = command.arguments ?? {}
+    if (existing) {
+      this.checkExclusive(client, existing)
+      if (existing.durable !== durable) throw preconditionFailed(`inequivalent arg 'durable' for queue '${name}' in vhost '${this.vhost}': received '${durable}' but current is '${existing.durable}'`)
+      if (existing.exclusive !== exclusive) throw preconditionFailed(`inequivalent arg 'exclusive' for queue '${name}' in vhost '${this.vhost}'`)
+      if (existing.autoDelete !== autoDelete) throw preconditionFailed(`inequivalent arg 'auto_delete' for queue '${name}' in vhost '${this.vhost}'`)
+      const different = inequivalentArgument(existing.args, args)
+      if (different) throw preconditionFailed(`inequivalent arg '${different}' for queue '${name}' in vhost '${this.vhost}'`)
+      this.touch(existing)
+      return declareOk(existing)
+    }
+    if (command.queue.startsWith('amq.')) throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`)
+    const options = parseQueueArguments(args)
+    const queue = new QueueState(name, durable, exclusive ? client.id : undefined, autoDelete, args, options)
+    this.queues.set(name, queue)
+    this.touch(queue)
+    if (durable) return this.write([{ kind: 'queue.put', queue: { name, durable: true, autoDelete, arguments: args } }]).then(() => declareOk(queue))
+    return declareOk(queue)
+  }
+
+  private generateQueueName(): string {
+    let name: string
+    do name = `amq.gen-${this.brokerId}-${(++this.generated).toString(36)}`
+    while (this.queues.has(name))
+    return name
+  }
+
+  private queueFor(client: ClientConnection, name: string): QueueState {
+    const queue = this.queues.get(name)
+    if (!queue) throw notFound(`queue '${name}' in vhost '${this.vhost}'`)
+    this.checkExclusive(client, queue)
+    return queue
+  }
+
+  private checkExclusive(client: ClientConnection, queue: QueueState): void {
+    if (queue.owner !== undefined && queue.owner !== client.id)
+      throw resourceLocked(`cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.vhost}'`)
+  }
+
+  private bindQueue(client: ClientConnection, queueName: string, exchangeName: string, routingKey: string, args: FieldTable): unknown {
+    const queue = this.queueFor(client, queueName)
+    if (exchangeName === '') throw accessRefused(`operation not permitted on the default exchange`)
+    const exchange = this.exchanges.get(exchangeName)
+    if (!exchange) throw notFound(`exchange '${exchangeName}' in vhost '${this.vhost}'`)
+    return this.addBinding(exchange, makeBinding(exchangeName, 'queue', queue.name, routingKey, args), exchange.durable && queue.durable)
+  }
+
+  private unbindQueue(client: ClientConnection, queueName: string, exchangeName: string, routingKey: string, args: FieldTable): unknown {
+    const queue = this.queueFor(client, queueName)
+    if (exchangeName === '') throw accessRefused(`operation not permitted on the default exchange`)
+    const exchange = this.exchanges.get(exchangeName)
+    if (!exchange) throw notFound(`exchange '${exchangeName}' in vhost '${this.vhost}'`)
+    const ops: StorageOp[] = []
+    this.dropBinding(exchange, makeBinding(exchangeName, 'queue', queue.name, routingKey, args), ops)
+    this.writeInBackground(ops)
+    return EMPTY
+  }
+
+  private purge(client: ClientConnection, name: string): ReplyResults['queue.purge'] {
+    const queue = this.queueFor(client, name)
+    const purged = queue.drainReady()
+    this.forget(queue, purged)
+    queue.cancelHeadTimer?.()
+    return { messageCount: purged.length }
+  }
+
+  private deleteQueueCommand(client: ClientConnection, name: string, ifUnused: boolean, ifEmpty: boolean): ReplyResults['queue.delete'] {
+    const queue = this.queues.get(name)
+    if (!queue) return { messageCount: 0 }
+    this.checkExclusive(client, queue)
+    if (ifUnused && queue.consumers.length > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.vhost}' in use`)
+    if (ifEmpty && queue.messageCount > 0) throw preconditionFailed(`queue '${name}' in vhost '${this.vhost}' not empty`)
+    return { messageCount: this.deleteQueue(queue) }
+  }
+
+  /** Deletes a queue: consumers get a cancel, bindings go, ready messages are dropped (not dead-lettered). */
+  private deleteQueue(queue: QueueState): number {
+    if (queue.deleted) return 0
+    queue.deleted = true
+    this.queues.delete(queue.name)
+    queue.cancelHeadTimer?.()
+    queue.cancelExpiryTimer?.()
+    for (const consumer of [...queue.consumers]) {
+      queue.removeConsumer(consumer)
+      consumer.channel.consumers.delete(consumer.tag)
+      this.clients.get(consumer.channel.connectionId)?.send({ op: 'basic.cancel-notify', channel: consumer.channel.id, consumerTag: consumer.tag })
+    }
+    const ops: StorageOp[] = []
+    for (const exchange of [...this.exchanges.values()])
+      for (const binding of [...exchange.bindings.values()])
+        if (binding.destinationKind === 'queue' && binding.destination === queue.name) this.dropBinding(exchange, binding, ops)
+    const dropped = queue.drainReady()
+    if (queue.durable) ops.push({ kind: 'queue.delete', name: queue.name })
+    this.writeInBackground(ops)
+    return dropped.length
+  }
+
+  /** x-expires: a queue unused for that long is deleted; any use restarts the clock. */
+  private touch(queue: QueueState): void {
+    queue.cancelExpiryTimer?.()
+    queue.cancelExpiryTimer = undefined
+    const expires = queue.options.expires
+    if (expires === undefined || queue.consumers.length > 0 || queue.deleted) return
+    queue.cancelExpiryTimer = this.clock.schedule(expires, () => {
+      queue.cancelExpiryTimer = undefined
+      if (queue.consumers.length === 0 && !this.stopped) this.deleteQueue(queue)
+    })
+  }
+
+  // ------------------------------------------------------------------ publishing
+
+  private publish(client: ClientConnection, channel: ChannelState, command: BasicPublish): Promise<unknown> | unknown {
+    const exchange = this.exchanges.get(command.exchange)
+    if (!exchange) throw notFound(`exchange '${command.exchange}' in vhost '${this.vhost}'`)
+    if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${exchange.name}' in vhost '${this.vhost}'`)
+    const ttl = parseExpiration(command.properties.expiration)
+    const priority = command.properties.priority
+    if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255))
+      throw preconditionFailed(`invalid priority ${priority}`)
+    const targets = this.route(exchange, command.routingKey, command.properties.headers)
+    if (targets.size === 0) {
+      if (command.mandatory)
+        client.send({
+          op: 'basic.return',
+          channel: channel.id,
+          replyCode: 312,
+          replyText: 'NO_ROUTE',
+          exchange: command.exchange,
+          routingKey: command.routingKey,
+          properties: command.properties,
+          body: command.body,
+        })
+      return { routed: false }
+    }
+    const size = bodySize(command.body)
+    const persistent = command.properties.deliveryMode === 2
+    let refused = false
+    const writes: Promise<void>[] = []
+    for (const queue of targets) {
+      const outcome = this.enqueue(queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent)
+      if (outcome === 'refused') refused = true
+      else if (outcome) writes.push(outcome)
+    }
+    const routed = { routed: true }
+    if (writes.length === 0) {
+      if (refused) throw new NackError(`message refused by a queue at its length limit (x-overflow)`)
+      return routed
+    }
+    return Promise.all(writes).then(
+      () => {
+        if (refused) throw new NackError(`message refused by a queue at its length limit (x-overflow)`)
+        return routed
+      },
+      (error: unknown) => {
+        throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
+      },
+    )
+  }
+
+  /** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
+  private route(exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Set<QueueState> {
+    const queues = new Set<QueueState>()
+    const visit = (current: Exchange, seen: Set<string>) => {
+      if (seen.has(current.name)) return
+      seen.add(current.name)
+      if (current.name === '') {
+        const queue = this.queues.get(routingKey)
+        if (queue) queues.add(queue)
+        return
+      }
+      for (const binding of current.route(routingKey, headers)) {
+        if (binding.destinationKind === 'queue') {
+          const queue = this.queues.get(binding.destination)
+          if (queue) queues.add(queue)
+        } else {
+          const next = this.exchanges.get(binding.destination)
+          if (next) visit(next, seen)
+        }
+      }
+    }
+    visit(exchange, new Set())
+    const tried = new Set([exchange.name])
+    let current = exchange
+    while (queues.size === 0 && current.alternateExchange !== undefined) {
+      const alternate = this.exchanges.get(current.alternateExchange)
+      if (!alternate || tried.has(alternate.name)) break
+      tried.add(alternate.name)
+      visit(alternate, new Set())
+      current = alternate
+    }
+    return queues
+  }
+
+  /**
+   * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, the storage
+   * write to wait for (persistent message, durable queue), or undefined.
+   */
+  private enqueue(
+    queue: QueueState,
+    exchange: string,
+    routingKey: string,
+    properties: MessageProperties,
+    body: unknown,
+    size: number,
+    messageTtl: number | undefined,
+    persistent: boolean,
+  ): 'refused' | Promise<void> | undefined {
+    const now = this.clock.now()
+    const queueTtl = queue.options.messageTtl
+    const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl)
+    const message: QueuedMessage = {
+      seq: queue.nextSeq++,
+      exchange,
+      routingKey,
+      properties,
+      body,
+      size,
+      expiresAt: ttl === undefined ? undefined : now + ttl,
+      redelivered: false,
+      deliveryCount: 0,
+      stored: persistent && queue.durable && this.storage !== undefined,
+    }
+    if (queue.options.overflow !== 'drop-head' && queue.atLimit) {
+      if (queue.options.overflow === 'reject-publish-dlx') this.deadLetter(queue, { ...message, stored: false }, 'maxlen')
+      return 'refused'
+    }
+    queue.counters.published++
+    // Straight to a consumer when nothing waits ahead of it (and TTL 0 allows nothing else).
+    if (queue.messageCount === 0) {
+      const consumer = queue.nextConsumer()
+      if (consumer) {
+        const write = message.stored ? this.write([storedPut(queue, message)], this.durabilityOf(queue)) : undefined
+        this.deliver(consumer, queue, message)
+        return write
+      }
+    }
+    if (ttl === 0) {
+      this.expire(queue, { ...message, stored: false })
+      return undefined
+    }
+    const write = message.stored ? this.write([storedPut(queue, message)], this.durabilityOf(queue)) : undefined
+    queue.push(message)
+    while (queue.overLimit) {
+      const dropped = queue.shift()
+      if (!dropped) break
+      this.forget(queue, [dropped])
+      this.deadLetter(queue, dropped, 'maxlen')
+    }
+    if (queue.messageCount === 1) this.scheduleHeadExpiry(queue)
+    return write
+  }
+
+  private durabilityOf(queue: QueueState): Durability {
+    return queue.args['x-durability'] === 'strict' ? 'strict' : this.durability
+  }
+
+  // ------------------------------------------------------------------ consuming
+
+  private qos(channel: ChannelState, prefetchCount: number, global: boolean): unknown {
+    if (global) channel.globalPrefetch = prefetchCount
+    else channel.consumerPrefetch = prefetchCount
+    this.drainChannelQueues(channel)
+    return EMPTY
+  }
+
+  private consume(
+    client: ClientConnection,
+    channel: ChannelState,
+    queueName: string,
+    requestedTag: string | undefined,
+    noAck: boolean,
+    exclusive: boolean,
+    args: FieldTable,
+  ): ReplyResults['basic.consume'] {
+    const queue = this.queueFor(client, queueName)
+    const tag = requestedTag || `amq.ctag-${this.brokerId}-${(++this.generated).toString(36)}`
+    if (channel.consumers.has(tag)) throw new AmqpError(530, `attempt to reuse consumer tag '${tag}'`)
+    if (exclusive && queue.options.singleActiveConsumer)
+      throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost}' has single active consumer: exclusive consume not allowed`)
+    if (queue.consumers.some((consumer) => consumer.exclusive))
+      throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost}' in exclusive use`)
+    if (exclusive && queue.consumers.length > 0)
+      throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost}' in use: cannot consume exclusively`)
+    const rawPriority = args['x-priority']
+    if (rawPriority !== undefined && !Number.isSafeInteger(rawPriority)) throw preconditionFailed(`invalid arg 'x-priority'`)
+    const consumer = new ConsumerState(tag, channel, queue, noAck, exclusive, (rawPriority as number | undefined) ?? 0, channel.consumerPrefetch, args)
+    channel.consumers.set(tag, consumer)
+    queue.addConsumer(consumer)
+    this.touch(queue)
+    // Deliveries start after consume-ok has been sent.
+    queueMicrotask(() => this.drain(queue))
+    return { consumerTag: tag }
+  }
+
+  private cancel(channel: ChannelState, tag: string): unknown {
+    const consumer = channel.consumers.get(tag)
+    if (consumer) this.removeConsumer(consumer)
+    return EMPTY
+  }
+
+  private removeConsumer(consumer: ConsumerState): void {
+    consumer.channel.consumers.delete(consumer.tag)
+    const queue = consumer.queue
+    const newlyActive = queue.removeConsumer(consumer)
+    if (queue.deleted) return
+    if (queue.autoDelete && queue.hadConsumer && queue.consumers.length === 0) {
+      this.deleteQueue(queue)
+      return
+    }
+    this.touch(queue)
+    if (newlyActive) this.drain(queue)
+  }
+
+  private get(client: ClientConnection, channel: ChannelState, name: string, noAck: boolean): ReplyResults['basic.get'] {
+    const queue = this.queueFor(client, name)
+    this.touch(queue)
+    const message = this.takeHead(queue)
+    if (!message) return { message: null, messageCount: 0 }
+    const deliveryTag = channel.track(queue, message, undefined, noAck)
+    queue.counters.delivered++
+    if (message.redelivered) queue.counters.redelivered++
+    if (noAck) this.forget(queue, [message])
+    else queue.unacked++
+    this.scheduleHeadExpiry(queue)
+    return {
+      message: {
+        deliveryTag,
+        redelivered: message.redelivered,
+        exchange: message.exchange,
+        routingKey: message.routingKey,
+        properties: deliveredProperties(message),
+        body: message.body,
+      },
+      messageCount: queue.messageCount,
+    }
+  }
+
+  /** Takes the head of the queue, dropping (and dead-lettering) expired messages on the way. */
+  private takeHead(queue: QueueState): QueuedMessage | undefined {
+    const now = this.clock.now()
+    for (;;) {
+      const message = queue.shift()
+      if (!message) return undefined
+      if (message.expiresAt !== undefined && message.expiresAt <= now) {
+        this.forget(queue, [message])
+        this.expire(queue, message)
+        continue
+      }
+      return message
+    }
+  }
+
+  /** Delivers ready messages while some consumer has credit. */
+  private drain(queue: QueueState): void {
+    if (queue.deleted) return
+    while (queue.messageCount > 0) {
+      const consumer = queue.nextConsumer()
+      if (!consumer) break
+      const message = this.takeHead(queue)
+      if (!message) break
+      this.deliver(consumer, queue, message)
+    }
+    this.scheduleHeadExpiry(queue)
+  }
+
+  private drainChannelQueues(channel: ChannelState): void {
+    const queues = new Set<QueueState>()
+    for (const consumer of channel.consumers.values()) queues.add(consumer.queue)
+    for (const queue of queues) this.drain(queue)
+  }
+
+  private deliver(consumer: ConsumerState, queue: QueueState, message: QueuedMessage): void {
+    const channel = consumer.channel
+    const deliveryTag = channel.track(queue, message, consumer, consumer.noAck)
+    queue.counters.delivered++
+    if (message.redelivered) queue.counters.redelivered++
+    if (consumer.noAck) this.forget(queue, [message])
+    else queue.unacked++
+    this.clients.get(channel.connectionId)?.send({
+      op: 'basic.deliver',
+      channel: channel.id,
+      consumerTag: consumer.tag,
+      deliveryTag,
+      redelivered: message.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: deliveredProperties(message),
+      body: message.body,
+    })
+  }
+
+  // ------------------------------------------------------------------ settling
+
+  private settle(channel: ChannelState, tag: number, multiple: boolean): Delivery[] {
+    const settled = channel.settle(tag, multiple)
+    if (!settled) throw preconditionFailed(`unknown delivery tag ${tag}`)
+    for (const delivery of settled) delivery.queue.unacked--
+    return settled
+  }
+
+  private ack(channel: ChannelState, tag: number, multiple: boolean): unknown {
+    const settled = this.settle(channel, tag, multiple)
+    for (const { queue, message } of settled) {
+      queue.counters.acked++
+      this.forget(queue, [message])
+    }
+    this.afterSettle(channel, settled)
+    return EMPTY
+  }
+
+  private reject(channel: ChannelState, tag: number, multiple: boolean, requeue: boolean, countsAsFailure: boolean): unknown {
+    const settled = this.settle(channel, tag, multiple)
+    for (const { queue, message } of settled) {
+      if (requeue) this.requeue(queue, message, countsAsFailure)
+      else {
+        this.forget(queue, [message])
+        this.deadLetter(queue, message, 'rejected')
+      }
+    }
+    this.afterSettle(channel, settled)
+    return EMPTY
+  }
+
+  private recover(channel: ChannelState, requeue: boolean): unknown {
+    if (!requeue) throw notImplemented(`requeue=false`)
+    const all = channel.takeAll()
+    for (const delivery of all) {
+      delivery.queue.unacked--
+      this.requeue(delivery.queue, delivery.message, false)
+    }
+    this.afterSettle(channel, all)
+    return EMPTY
+  }
+
+  /** Credit came back: queues of the settled deliveries (and, with a global limit, all of the channel's) can go on. */
+  private afterSettle(channel: ChannelState, settled: Delivery[]): void {
+    const queues = new Set<QueueState>()
+    for (const delivery of settled) queues.add(delivery.queue)
+    if (channel.globalPrefetch > 0) for (const consumer of channel.consumers.values()) queues.add(consumer.queue)
+    for (const queue of queues) this.drain(queue)
+  }
+
+  /** Back to its original position, flagged redelivered; past x-delivery-limit it is dead-lettered. */
+  private requeue(queue: QueueState, message: QueuedMessage, countsAsFailure: boolean): void {
+    if (queue.deleted) return
+    message.redelivered = true
+    if (countsAsFailure) message.deliveryCount++
+    const limit = queue.options.deliveryLimit
+    if (limit !== undefined && message.deliveryCount > limit) {
+      this.forget(queue, [message])
+      this.deadLetter(queue, message, 'delivery_limit')
+      return
+    }
+    if (message.stored && countsAsFailure)
+      this.writeInBackground([{ kind: 'message.update', queue: queue.name, seq: message.seq, redelivered: true, deliveryCount: message.deliveryCount }])
+    queue.push(message)
+  }
+
+  private closeChannel(client: ClientConnection, channel: ChannelState): void {
+    if (client.channels.get(channel.id) !== channel) return
+    client.channels.delete(channel.id)
+    for (const consumer of [...channel.consumers.values()]) this.removeConsumer(consumer)
+    const returned = channel.takeAll()
+    const queues = new Set<QueueState>()
+    for (const { queue, message } of returned) {
+      queue.unacked--
+      this.requeue(queue, message, true)
+      queues.add(queue)
+    }
+    for (const queue of queues) this.drain(queue)
+  }
+
+  // ------------------------------------------------------------------ expiry and dead-lettering
+
+  private scheduleHeadExpiry(queue: QueueState): void {
+    queue.cancelHeadTimer?.()
+    queue.cancelHeadTimer = undefined
+    const head = queue.ready.peek()
+    if (!head || head.expiresAt === undefined || queue.deleted || this.stopped) return
+    const delay = Math.max(0, head.expiresAt - this.clock.now())
+    queue.cancelHeadTimer = this.clock.schedule(delay, () => {
+      queue.cancelHeadTimer = undefined
+      this.expireHead(queue)
+    })
+  }
+
+  /** Removes expired messages at the head (only the head: RabbitMQ's rule). */
+  private expireHead(queue: QueueState): void {
+    const now = this.clock.now()
+    for (;;) {
+      const head = queue.ready.peek()
+      if (!head || head.expiresAt === undefined || head.expiresAt > now) break
+      queue.shift()
+      this.forget(queue, [head])
+      this.expire(queue, head)
+    }
+    this.scheduleHeadExpiry(queue)
+  }
+
+  private expire(queue: QueueState, message: QueuedMessage): void {
+    queue.counters.expired++
+    this.deadLetter(queue, message, 'expired')
+  }
+
+  /** Republishes a dead message to the queue's DLX; a missing DLX drops it silently. */
+  private deadLetter(queue: QueueState, message: QueuedMessage, reason: DeathReason): void {
+    const dlxName = queue.options.deadLetterExchange
+    if (dlxName === undefined) return
+    const dlx = this.exchanges.get(dlxName)
+    if (!dlx) return
+    queue.counters.deadLettered++
+    const dlrk = queue.options.deadLetterRoutingKey
+    const properties = deadLetterProperties(message.properties, queue.name, reason, message.exchange, message.routingKey, this.clock.now(), dlrk !== undefined)
+    const keys = dlrk !== undefined ? [dlrk] : originalRoutingKeys(message.routingKey, message.properties.headers)
+    const targets = new Set<QueueState>()
+    for (const key of keys) for (const target of this.route(dlx, key, properties.headers)) targets.add(target)
+    const persistent = properties.deliveryMode === 2
+    for (const target of targets) {
+      if (isDeadLetterCycle(properties.headers, target.name)) continue
+      const routingKey = dlrk ?? message.routingKey
+      const expiration = parseExpirationSafe(properties.expiration)
+      const write = this.enqueue(target, dlxName, routingKey, properties, message.body, message.size, expiration, persistent)
+      if (write instanceof Promise) write.catch(() => this.stats.storageFailures++)
+    }
+  }
+
+  // ------------------------------------------------------------------ storage
+
+  /** Forgets settled or dropped messages in storage. */
+  private forget(queue: QueueState, messages: QueuedMessage[]): void {
+    const ops: StorageOp[] = []
+    for (const message of messages) if (message.stored) ops.push({ kind: 'message.delete', queue: queue.name, seq: message.seq })
+    this.writeInBackground(ops)
+  }
+
+  private write(ops: StorageOp[], durability: Durability = this.durability): Promise<void> {
+    if (!this.storage || ops.length === 0) return Promise.resolve()
+    return this.storage.apply(ops, durability).catch((error: unknown) => {
+      this.stats.storageFailures++
+      throw error
+    })
+  }
+
+  private writeInBackground(ops: StorageOp[]): void {
+    if (!this.storage || ops.length === 0) return
+    this.write(ops).catch(() => undefined)
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  /** A snapshot for management and tests; never a live reference. */
+  inspect() {
+    return {
+      vhost: this.vhost,
+      epoch: this.epoch,
+      exchanges: [...this.exchanges.values()].map((exchange) => ({
+        name: exchange.name,
+        type: exchange.type,
+        durable: exchange.durable,
+        autoDelete: exchange.autoDelete,
+        internal: exchange.internal,
+        arguments: exchange.args,
+        bindings: [...exchange.bindings.values()].map(({ id: _id, ...binding }) => binding),
+      })),
+      queues: [...this.queues.values()].map((queue) => ({
+        name: queue.name,
+        durable: queue.durable,
+        exclusive: queue.exclusive,
+        autoDelete: queue.autoDelete,
+        arguments: queue.args,
+        ready: queue.messageCount,
+        unacked: queue.unacked,
+        consumers: queue.consumers.map((consumer) => ({
+          tag: consumer.tag,
+          clientId: consumer.channel.connectionId,
+          channel: consumer.channel.id,
+          prefetch: consumer.prefetch,
+          unacked: consumer.unacked,
+          noAck: consumer.noAck,
+          priority: consumer.priority,
+          active: queue.options.singleActiveConsumer ? queue.activeConsumer === consumer : true,
+        })),
+        counters: { ...queue.counters },
+      })),
+      clients: [...this.clients.values()].map((client) => ({
+        id: client.id,
+        kind: client.info.kind ?? 'unknown',
+        name: client.info.name,
+        channels: client.channels.size,
+        connectedAt: client.connectedAt,
+      })),
+      stats: { ...this.stats },
+    }
+  }
+}
+
+export type BrokerSnapshot = ReturnType<Broker['inspect']>
+
+function declareOk(queue: QueueState): ReplyResults['queue.declare'] {
+  return { queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumers.length }
+}
+
+function storedBinding(binding: Binding) {
+  return {
+    source: binding.source,
+    destination: binding.destination,
+    destinationKind: binding.destinationKind,
+    routingKey: binding.routingKey,
+    arguments: binding.arguments,
+  }
+}
+
+function storedPut(queue: QueueState, message: QueuedMessage): StorageOp {
+  return {
+    kind: 'message.put',
+    message: {
+      queue: queue.name,
+      seq: message.seq,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      body: message.body,
+      size: message.size,
+      ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
+      redelivered: message.redelivered,
+      deliveryCount: message.deliveryCount,
+    },
+  }
+}
+
+/** Redelivered messages of a queue with failures carry x-delivery-count (as quorum queues do). */
+function deliveredProperties(message: QueuedMessage): MessageProperties {
+  if (message.deliveryCount === 0) return message.properties
+  return { ...message.properties, headers: { ...(message.properties.headers ?? {}), 'x-delivery-count': message.deliveryCount } }
+}
+
+function parseExpirationSafe(expiration: string | undefined): number | undefined {
+  try {
+    return parseExpiration(expiration)
+  } catch {
+    return undefined
+  }
+}

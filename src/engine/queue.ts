@@ -1,0 +1,133 @@
+import type { FieldTable } from '../protocol/frames.js'
+import type { ConsumerState } from './channel.js'
+import type { QueuedMessage } from './message.js'
+import type { QueueArguments } from './queue-arguments.js'
+import { PriorityReady, ReadyList, type Ready } from './ready.js'
+
+export interface QueueCounters {
+  published: number
+  delivered: number
+  acked: number
+  redelivered: number
+  deadLettered: number
+  expired: number
+}
+
+/** One queue: its ready messages, its consumers and the choice of who gets the next message. */
+export class QueueState {
+  readonly ready: Ready
+  readyBytes = 0
+  /** Deliveries not yet settled, over every channel. */
+  unacked = 0
+  /** In registration order (single active consumer and round-robin rely on it). */
+  readonly consumers: ConsumerState[] = []
+  /** An auto-delete queue goes only after it once had a consumer. */
+  hadConsumer = false
+  nextSeq = 1
+  deleted = false
+  readonly counters: QueueCounters = { published: 0, delivered: 0, acked: 0, redelivered: 0, deadLettered: 0, expired: 0 }
+  /** Cancels the pending head-expiry timer. */
+  cancelHeadTimer: (() => void) | undefined
+  /** Cancels the pending x-expires timer. */
+  cancelExpiryTimer: (() => void) | undefined
+  private cursor = 0
+  private active: ConsumerState | undefined
+
+  constructor(
+    readonly name: string,
+    readonly durable: boolean,
+    /** Connection that owns an exclusive queue. */
+    readonly owner: string | undefined,
+    readonly autoDelete: boolean,
+    readonly args: FieldTable,
+    readonly options: QueueArguments,
+  ) {
+    this.ready = options.maxPriority !== undefined ? new PriorityReady(options.maxPriority) : new ReadyList()
+  }
+
+  get exclusive(): boolean {
+    return this.owner !== undefined
+  }
+
+  get messageCount(): number {
+    return this.ready.length
+  }
+
+  push(message: QueuedMessage): void {
+    this.ready.push(message)
+    this.readyBytes += message.size
+  }
+
+  shift(): QueuedMessage | undefined {
+    const message = this.ready.shift()
+    if (message) this.readyBytes -= message.size
+    return message
+  }
+
+  drainReady(): QueuedMessage[] {
+    this.readyBytes = 0
+    return this.ready.drain()
+  }
+
+  /** Over a length limit (drop-head trims until this is false). */
+  get overLimit(): boolean {
+    const { maxLength, maxLengthBytes } = this.options
+    return (maxLength !== undefined && this.ready.length > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes)
+  }
+
+  /** At a length limit: reject-publish refuses the next message (RabbitMQ checks before enqueueing). */
+  get atLimit(): boolean {
+    const { maxLength, maxLengthBytes } = this.options
+    return (maxLength !== undefined && this.ready.length >= maxLength) || (maxLengthBytes !== undefined && this.readyBytes >= maxLengthBytes)
+  }
+
+  addConsumer(consumer: ConsumerState): void {
+    this.consumers.push(consumer)
+    this.hadConsumer = true
+    if (this.options.singleActiveConsumer && !this.active) this.active = consumer
+  }
+
+  /** Removes a consumer; returns the newly active one when single-active-consumer failed over. */
+  removeConsumer(consumer: ConsumerState): ConsumerState | undefined {
+    const index = this.consumers.indexOf(consumer)
+    if (index < 0) return undefined
+    this.consumers.splice(index, 1)
+    if (index < this.cursor) this.cursor--
+    if (this.active !== consumer) return undefined
+    this.active = this.electActive()
+    return this.active
+  }
+
+  /** The consumer a single-active-consumer queue delivers to. */
+  get activeConsumer(): ConsumerState | undefined {
+    return this.active
+  }
+
+  private electActive(): ConsumerState | undefined {
+    let best: ConsumerState | undefined
+    for (const consumer of this.consumers) if (!best || consumer.priority > best.priority) best = consumer
+    return best
+  }
+
+  /**
+   * Who gets the next message: the highest-priority consumers with credit, round-robin among
+   * them (RabbitMQ's dispatch); with single active consumer, only the active one.
+   */
+  nextConsumer(): ConsumerState | undefined {
+    if (this.options.singleActiveConsumer) return this.active?.hasCredit ? this.active : undefined
+    const count = this.consumers.length
+    let best: ConsumerState | undefined
+    let bestIndex = 0
+    for (let i = 0; i < count; i++) {
+      const index = (this.cursor + i) % count
+      const consumer = this.consumers[index]!
+      if (!consumer.hasCredit) continue
+      if (!best || consumer.priority > best.priority) {
+        best = consumer
+        bestIndex = index
+      }
+    }
+    if (best) this.cursor = (bestIndex + 1) % count
+    return best
+  }
+}

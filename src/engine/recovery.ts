@@ -1,0 +1,62 @@
+import type { Storage } from '../storage/types.js'
+import type { Broker } from './broker.js'
+import { EXCHANGE_TYPES, Exchange, makeBinding, type KnownExchangeType } from './exchange.js'
+import { QueueState } from './queue.js'
+import { parseQueueArguments } from './queue-arguments.js'
+
+const PAGE = 10_000
+
+/**
+ * Rebuilds durable state after a broker start: definitions first, then each queue's
+ * messages in order. Every recovered message is flagged redelivered: it may have been
+ * delivered before the restart, and `false` must guarantee that nobody saw it.
+ */
+export async function recoverState(broker: Broker, storage: Storage): Promise<void> {
+  const definitions = await storage.loadDefinitions()
+  for (const stored of definitions.exchanges) {
+    if (!(EXCHANGE_TYPES as readonly string[]).includes(stored.type) || broker.exchanges.has(stored.name)) continue
+    broker.exchanges.set(
+      stored.name,
+      new Exchange(stored.name, stored.type as KnownExchangeType, true, stored.autoDelete, stored.internal, stored.arguments),
+    )
+  }
+  for (const stored of definitions.queues) {
+    let options
+    try {
+      options = parseQueueArguments(stored.arguments)
+    } catch {
+      continue
+    }
+    broker.queues.set(stored.name, new QueueState(stored.name, true, undefined, stored.autoDelete, stored.arguments, options))
+  }
+  for (const stored of definitions.bindings) {
+    const source = broker.exchanges.get(stored.source)
+    const destinationExists =
+      stored.destinationKind === 'queue' ? broker.queues.has(stored.destination) : broker.exchanges.has(stored.destination)
+    if (!source || !destinationExists) continue
+    source.addBinding(makeBinding(stored.source, stored.destinationKind, stored.destination, stored.routingKey, stored.arguments))
+  }
+  for (const queue of broker.queues.values()) {
+    let after = 0
+    for (;;) {
+      const page = await storage.loadMessages(queue.name, after, PAGE)
+      for (const stored of page) {
+        queue.push({
+          seq: stored.seq,
+          exchange: stored.exchange,
+          routingKey: stored.routingKey,
+          properties: stored.properties,
+          body: stored.body,
+          size: stored.size,
+          expiresAt: stored.expiresAt,
+          redelivered: true,
+          deliveryCount: stored.deliveryCount,
+          stored: true,
+        })
+        after = stored.seq
+      }
+      if (page.length < PAGE) break
+    }
+    queue.nextSeq = after + 1
+  }
+}
