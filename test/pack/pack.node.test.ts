@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const exec = promisify(execFile)
 
+// The repo's own tools, by path: npx from a scratch folder would look them up in the registry.
+const bin = (name: string) => join(REPO, 'node_modules', '.bin', name)
 const isPlaceholder = (path: string) => /^\/\/ Placeholder/.test(readFileSync(join(REPO, path), 'utf8'))
 
 /** Runs a command; on failure the error carries its whole output. */
@@ -64,13 +66,13 @@ describe('npm package', { timeout: 120_000 }, () => {
   })
 
   it('passes publint', async () => {
-    const out = await run('npx', ['publint', 'run', tarball, '--strict'], tmp)
+    const out = await run(bin('publint'), ['run', tarball, '--strict'], tmp)
     expect(out).not.toMatch(/error|warning/i)
   })
 
   it('passes attw (ESM-only profile)', async () => {
     // Exit code 0 is the verdict; the table is printed on failure through run()'s error.
-    await run('npx', ['attw', tarball, '--profile', 'esm-only', '--no-definitely-typed', '--format', 'ascii'], tmp)
+    await run(bin('attw'), [tarball, '--profile', 'esm-only', '--no-definitely-typed', '--format', 'ascii'], tmp)
   })
 
   it('installs into a fresh project and every entry loads in Node', async () => {
