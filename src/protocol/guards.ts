@@ -1,0 +1,481 @@
+/**
+ * Runtime guards for frames that cross a port. Never trust a port: a buggy or hostile tab
+ * must not crash the broker, so every inbound frame is checked field by field and copied
+ * into a fresh object holding only the known fields. Hand-written (this runs per frame on
+ * the hot path) and total: no input makes these functions throw, whatever getters, proxies,
+ * cycles or prototypes it has.
+ */
+import { ReplyCode } from './codes.js'
+import { errorData, type ErrorData } from './errors.js'
+import type {
+  ClientCommand,
+  ClientKind,
+  FieldTable,
+  Goodbye,
+  Hello,
+  MessageProperties,
+  Ping,
+  ServerFrame,
+} from './frames.js'
+
+export type ParseResult =
+  | { ok: true; frame: ClientCommand }
+  | { ok: false; error: ErrorData; id?: number; channel?: number }
+
+/** AMQP shortstr: names, keys and tags are at most 255 bytes of UTF-8. */
+export const MAX_SHORTSTR_BYTES = 255
+export const MAX_CHANNEL = 65535
+export const MAX_CLIENT_ID_LENGTH = 128
+export const MAX_BATCH_FRAMES = 10_000
+
+// ---------------------------------------------------------------- primitive checks
+
+/** UTF-8 byte length at most `max`, without encoding (a UTF-16 unit is at most 3 bytes). */
+export function fitsUtf8(s: string, max: number = MAX_SHORTSTR_BYTES): boolean {
+  const n = s.length
+  if (n * 3 <= max) return true
+  if (n > max) return false
+  let bytes = 0
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+    if (bytes > max) return false
+  }
+  return true
+}
+
+const isShortstr = (v: unknown): v is string => typeof v === 'string' && fitsUtf8(v)
+
+const isIntIn = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+
+const isIndex = (v: unknown): v is number => isIntIn(v, 0, Number.MAX_SAFE_INTEGER)
+
+const isChannel = (v: unknown): v is number => isIntIn(v, 1, MAX_CHANNEL)
+
+/** A table from a structured clone: an object whose prototype is Object.prototype (of any realm) or null. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null
+}
+
+/** Own enumerable string keys only, read once each (getters run here, not later in the engine). */
+function copyTable(table: Record<string, unknown>): FieldTable {
+  const out: FieldTable = {}
+  for (const key of Object.keys(table)) {
+    // A plain assignment to '__proto__' would set the prototype instead of a key.
+    const value = table[key]
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    else out[key] = value
+  }
+  return out
+}
+
+/** A short, safe description of a bad value for error messages. */
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v)
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  if (typeof v === 'object') return 'an object'
+  return `a ${typeof v}`
+}
+
+const clip = (s: string): string => (s.length > 64 ? `${s.slice(0, 64)}…` : s)
+
+// ---------------------------------------------------------------- commands
+
+type Kind = 'name' | 'bool' | 'table' | 'deliveryTag' | 'prefetch' | 'properties' | 'body'
+
+type Field = readonly [name: string, kind: Kind, required: boolean]
+
+const EXPECT: Record<Kind, string> = {
+  name: `a string of at most ${MAX_SHORTSTR_BYTES} UTF-8 bytes`,
+  bool: 'a boolean',
+  table: 'a plain object',
+  deliveryTag: 'a positive integer',
+  prefetch: `an integer from 0 to ${MAX_CHANNEL}`,
+  properties: 'a plain object',
+  body: 'a structured-clone-able value',
+}
+
+const req = (name: string, kind: Kind): Field => [name, kind, true]
+const opt = (name: string, kind: Kind): Field => [name, kind, false]
+
+const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['op'], readonly Field[]>([
+  ['channel.open', []],
+  ['channel.close', []],
+  ['basic.qos', [req('prefetchCount', 'prefetch'), opt('global', 'bool')]],
+  [
+    'exchange.declare',
+    [
+      req('exchange', 'name'),
+      req('type', 'name'),
+      opt('durable', 'bool'),
+      opt('autoDelete', 'bool'),
+      opt('internal', 'bool'),
+      opt('passive', 'bool'),
+      opt('arguments', 'table'),
+    ],
+  ],
+  ['exchange.delete', [req('exchange', 'name'), opt('ifUnused', 'bool')]],
+  [
+    'exchange.bind',
+    [req('destination', 'name'), req('source', 'name'), opt('routingKey', 'name'), opt('arguments', 'table')],
+  ],
+  [
+    'exchange.unbind',
+    [req('destination', 'name'), req('source', 'name'), opt('routingKey', 'name'), opt('arguments', 'table')],
+  ],
+  [
+    'queue.declare',
+    [
+      req('queue', 'name'),
+      opt('durable', 'bool'),
+      opt('exclusive', 'bool'),
+      opt('autoDelete', 'bool'),
+      opt('passive', 'bool'),
+      opt('arguments', 'table'),
+    ],
+  ],
+  ['queue.bind', [req('queue', 'name'), req('exchange', 'name'), opt('routingKey', 'name'), opt('arguments', 'table')]],
+  ['queue.unbind', [req('queue', 'name'), req('exchange', 'name'), opt('routingKey', 'name'), opt('arguments', 'table')]],
+  ['queue.purge', [req('queue', 'name')]],
+  ['queue.delete', [req('queue', 'name'), opt('ifUnused', 'bool'), opt('ifEmpty', 'bool')]],
+  [
+    'basic.publish',
+    [
+      req('exchange', 'name'),
+      req('routingKey', 'name'),
+      opt('mandatory', 'bool'),
+      req('properties', 'properties'),
+      opt('body', 'body'),
+    ],
+  ],
+  [
+    'basic.consume',
+    [
+      req('queue', 'name'),
+      opt('consumerTag', 'name'),
+      opt('noAck', 'bool'),
+      opt('exclusive', 'bool'),
+      opt('arguments', 'table'),
+    ],
+  ],
+  ['basic.cancel', [req('consumerTag', 'name')]],
+  ['basic.get', [req('queue', 'name'), opt('noAck', 'bool')]],
+  ['basic.ack', [req('deliveryTag', 'deliveryTag'), opt('multiple', 'bool')]],
+  ['basic.nack', [req('deliveryTag', 'deliveryTag'), opt('multiple', 'bool'), opt('requeue', 'bool')]],
+  ['basic.reject', [req('deliveryTag', 'deliveryTag'), opt('requeue', 'bool')]],
+  ['basic.recover', [opt('requeue', 'bool')]],
+])
+
+/** The ops `parseCommand` knows, for tests and tools. */
+export const COMMAND_OPS: readonly ClientCommand['op'][] = [...COMMANDS.keys()] as ClientCommand['op'][]
+
+/** Marks a failed field check; the message says what was expected. */
+class Invalid {
+  constructor(readonly message: string) {}
+}
+
+const PROPERTY_STRINGS = [
+  'contentType',
+  'contentEncoding',
+  'correlationId',
+  'replyTo',
+  'expiration',
+  'messageId',
+  'type',
+  'appId',
+  'userId',
+] as const
+
+function checkProperties(v: unknown): MessageProperties | Invalid {
+  if (!isPlainObject(v)) return new Invalid(`'properties' must be a plain object (got ${describe(v)})`)
+  const out: Record<string, unknown> = {}
+  for (const name of PROPERTY_STRINGS) {
+    const value = v[name]
+    if (value === undefined) continue
+    if (!isShortstr(value)) return new Invalid(`'properties.${name}' must be ${EXPECT.name} (got ${describe(value)})`)
+    out[name] = value
+  }
+  const headers = v.headers
+  if (headers !== undefined) {
+    if (!isPlainObject(headers)) return new Invalid(`'properties.headers' must be a plain object (got ${describe(headers)})`)
+    out.headers = copyTable(headers)
+  }
+  const deliveryMode = v.deliveryMode
+  if (deliveryMode !== undefined) {
+    if (deliveryMode !== 1 && deliveryMode !== 2)
+      return new Invalid(`'properties.deliveryMode' must be 1 or 2 (got ${describe(deliveryMode)})`)
+    out.deliveryMode = deliveryMode
+  }
+  const priority = v.priority
+  if (priority !== undefined) {
+    if (!isIntIn(priority, 0, 255))
+      return new Invalid(`'properties.priority' must be an integer from 0 to 255 (got ${describe(priority)})`)
+    out.priority = priority
+  }
+  const timestamp = v.timestamp
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp))
+      return new Invalid(`'properties.timestamp' must be a finite number (got ${describe(timestamp)})`)
+    out.timestamp = timestamp
+  }
+  return out as MessageProperties
+}
+
+function checkField(name: string, kind: Kind, v: unknown): unknown {
+  switch (kind) {
+    case 'name':
+      if (isShortstr(v)) return v
+      break
+    case 'bool':
+      if (typeof v === 'boolean') return v
+      break
+    case 'table':
+      if (isPlainObject(v)) return copyTable(v)
+      break
+    case 'deliveryTag':
+      // 0 is allowed here only with multiple=true (AMQP: "everything outstanding"); checked after the loop.
+      if (isIndex(v)) return v
+      break
+    case 'prefetch':
+      if (isIntIn(v, 0, MAX_CHANNEL)) return v
+      break
+    case 'properties':
+      return checkProperties(v)
+    case 'body':
+      if (typeof v !== 'function' && typeof v !== 'symbol') return v
+      break
+  }
+  return new Invalid(`'${name}' must be ${EXPECT[kind]} (got ${describe(v)})`)
+}
+
+const syntaxError = (message: string): ErrorData =>
+  errorData('FrameError', 'FRAME_ERROR', message, { replyCode: ReplyCode.SYNTAX_ERROR })
+
+function failure(error: ErrorData, id: number | undefined, channel: number | undefined): ParseResult {
+  const result: { ok: false; error: ErrorData; id?: number; channel?: number } = { ok: false, error }
+  if (id !== undefined) result.id = id
+  if (channel !== undefined) result.channel = channel
+  return result
+}
+
+/**
+ * Checks one untrusted client command. On success the frame is a fresh object with only
+ * the known fields; on failure the error is a 502 SYNTAX_ERROR (503 COMMAND_INVALID for an
+ * unknown op) with `id` and `channel` echoed back when they could be read, so the engine
+ * can reply and decide what to close.
+ */
+export function parseCommand(raw: unknown): ParseResult {
+  let id: number | undefined
+  let channel: number | undefined
+  let op = 'frame'
+  try {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      return failure(syntaxError(`a command must be an object (got ${describe(raw)})`), undefined, undefined)
+    const r = raw as Record<string, unknown>
+    const rawOp = r.op
+    const rawId = r.id
+    const rawChannel = r.channel
+    const idOk = rawId === undefined || isIndex(rawId)
+    if (idOk) id = rawId as number | undefined
+    if (isChannel(rawChannel)) channel = rawChannel
+    if (typeof rawOp !== 'string')
+      return failure(syntaxError(`a command must have a string 'op' (got ${describe(rawOp)})`), id, channel)
+    const fields = COMMANDS.get(rawOp)
+    if (fields === undefined)
+      return failure(
+        errorData('FrameError', 'UNKNOWN_OP', `unknown command '${clip(rawOp)}'`, { replyCode: ReplyCode.COMMAND_INVALID }),
+        id,
+        channel,
+      )
+    op = rawOp
+    if (!idOk) return failure(syntaxError(`${op}: 'id' must be a non-negative integer (got ${describe(rawId)})`), id, channel)
+    if (channel === undefined)
+      return failure(
+        syntaxError(`${op}: 'channel' must be an integer from 1 to ${MAX_CHANNEL} (got ${describe(rawChannel)})`),
+        id,
+        channel,
+      )
+    const frame: Record<string, unknown> = { op, channel }
+    if (id !== undefined) frame.id = id
+    for (const [name, kind, required] of fields) {
+      const value = r[name]
+      if (value === undefined) {
+        if (required) return failure(syntaxError(`${op}: '${name}' is required (${EXPECT[kind]})`), id, channel)
+        continue
+      }
+      const checked = checkField(name, kind, value)
+      if (checked instanceof Invalid) return failure(syntaxError(`${op}: ${checked.message}`), id, channel)
+      frame[name] = checked
+    }
+    if (frame.deliveryTag === 0 && frame.multiple !== true)
+      return failure(syntaxError(`${op}: 'deliveryTag' must be a positive integer (0 only with multiple=true)`), id, channel)
+    return { ok: true, frame: frame as unknown as ClientCommand }
+  } catch {
+    // A getter or proxy threw while we read the frame.
+    return failure(syntaxError(`${op}: the command could not be read`), id, channel)
+  }
+}
+
+// ---------------------------------------------------------------- link handshake
+
+const CLIENT_KINDS: ReadonlySet<unknown> = new Set<ClientKind>([
+  'window',
+  'iframe',
+  'dedicated-worker',
+  'shared-worker',
+  'service-worker',
+  'node',
+  'unknown',
+])
+
+const isClientId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_CLIENT_ID_LENGTH
+
+/** The object when it is one with this `op`, else undefined. */
+function read(raw: unknown, op: string): Record<string, unknown> | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const r = raw as Record<string, unknown>
+  return r.op === op ? r : undefined
+}
+
+/**
+ * A client's hello. An unrecognised `kind` becomes 'unknown' (newer clients may know more
+ * kinds) and a bad `name` is dropped (it is only a label); a bad id or protocol is refused.
+ */
+export function parseHello(raw: unknown): Hello | null {
+  try {
+    const r = read(raw, 'hello')
+    if (r === undefined) return null
+    const clientId = r.clientId
+    const protocol = r.protocol
+    if (!isClientId(clientId) || !isIndex(protocol)) return null
+    const rawKind = r.kind
+    const kind = CLIENT_KINDS.has(rawKind) ? (rawKind as ClientKind) : 'unknown'
+    const name = r.name
+    return isShortstr(name) ? { op: 'hello', clientId, protocol, kind, name } : { op: 'hello', clientId, protocol, kind }
+  } catch {
+    return null
+  }
+}
+
+export function parseGoodbye(raw: unknown): Goodbye | null {
+  try {
+    const r = read(raw, 'goodbye')
+    if (r === undefined) return null
+    const clientId = r.clientId
+    return isClientId(clientId) ? { op: 'goodbye', clientId } : null
+  } catch {
+    return null
+  }
+}
+
+export function parsePing(raw: unknown): Ping | null {
+  try {
+    const r = read(raw, 'ping')
+    if (r === undefined) return null
+    const clientId = r.clientId
+    const nonce = r.nonce
+    return isClientId(clientId) && typeof nonce === 'number' && Number.isFinite(nonce) ? { op: 'ping', clientId, nonce } : null
+  } catch {
+    return null
+  }
+}
+
+/** A batch's envelope; the frames are copied into a fresh array but not checked (each goes through a parser). */
+export function parseClientBatch(raw: unknown): { from: string; frames: unknown[] } | null {
+  try {
+    if (typeof raw !== 'object' || raw === null) return null
+    const r = raw as Record<string, unknown>
+    const from = r.from
+    const frames = r.frames
+    if (!isClientId(from) || !Array.isArray(frames)) return null
+    const n = frames.length
+    if (!isIntIn(n, 0, MAX_BATCH_FRAMES)) return null
+    const copy = new Array<unknown>(n)
+    for (let i = 0; i < n; i++) copy[i] = frames[i]
+    return { from, frames: copy }
+  } catch {
+    return null
+  }
+}
+
+// ---------------------------------------------------------------- server frames (client side)
+
+const isString = (v: unknown): v is string => typeof v === 'string'
+const isNumber = (v: unknown): v is number => typeof v === 'number'
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null
+
+export function isErrorData(v: unknown): v is ErrorData {
+  if (typeof v !== 'object' || v === null) return false
+  const e = v as Record<string, unknown>
+  const replyCode = e.replyCode
+  const closes = e.closes
+  return (
+    isString(e.name) &&
+    isString(e.code) &&
+    isString(e.message) &&
+    (replyCode === undefined || isNumber(replyCode)) &&
+    (closes === undefined || closes === 'channel' || closes === 'connection')
+  )
+}
+
+type Shallow = (r: Record<string, unknown>) => boolean
+
+const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], Shallow>([
+  ['ok', (r) => isIndex(r.id)],
+  ['error', (r) => isIndex(r.id) && isErrorData(r.error)],
+  [
+    'basic.deliver',
+    (r) =>
+      isChannel(r.channel) &&
+      isString(r.consumerTag) &&
+      isIndex(r.deliveryTag) &&
+      typeof r.redelivered === 'boolean' &&
+      isString(r.exchange) &&
+      isString(r.routingKey) &&
+      isObject(r.properties),
+  ],
+  [
+    'basic.return',
+    (r) =>
+      isChannel(r.channel) &&
+      isNumber(r.replyCode) &&
+      isString(r.replyText) &&
+      isString(r.exchange) &&
+      isString(r.routingKey) &&
+      isObject(r.properties),
+  ],
+  ['basic.cancel-notify', (r) => isChannel(r.channel) && isString(r.consumerTag)],
+  ['channel.closed', (r) => isChannel(r.channel) && isErrorData(r.error)],
+  ['connection.closed', (r) => isErrorData(r.error)],
+  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId)],
+  ['pong', (r) => isNumber(r.nonce) && isNumber(r.epoch)],
+  ['unknown-client', (r) => isString(r.clientId) && isNumber(r.epoch)],
+])
+
+/**
+ * Shallow check of a frame from the broker (the client side trusts the broker more than the
+ * broker trusts clients): a known op and the right types for the required fields. Returns the
+ * frame itself, not a copy, to keep deliveries cheap.
+ */
+export function parseServerFrame(raw: unknown): ServerFrame | null {
+  try {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+    const r = raw as Record<string, unknown>
+    const op = r.op
+    if (typeof op !== 'string') return null
+    const check = SERVER_FRAMES.get(op)
+    return check !== undefined && check(r) ? (r as unknown as ServerFrame) : null
+  } catch {
+    return null
+  }
+}
