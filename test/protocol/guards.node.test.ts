@@ -278,7 +278,7 @@ describe('parseCommand: malformed frames', () => {
     required[op].map((f): [CommandOp, string] => [op, f]),
   )
   it.each(missing)('%s without %s is refused', (op, field) => {
-    const raw = { ...full[op], id: 3 }
+    const raw: Raw = { ...full[op], id: 3 }
     delete raw[field]
     const result = expectFail(parseCommand(raw))
     expect(result.error.message).toContain(`'${field}' is required`)
