@@ -1,9 +1,15 @@
 // Three projects: 'node' (unit, plain Node), 'browser' (vitest browser mode in Debian's
 // headless Chromium) and 'e2e' (Node driving real Chromium tabs through playwright-core).
 import './test/node-compat.js'
+import { availableParallelism } from 'node:os'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 import { chromiumArgs, chromiumPath } from './test/chromium.js'
+
+// Node and browser files run together in group 1, then the e2e files alone in group 2.
+// Projects in one group must share maxWorkers. (Left at group 0 with one worker, Vitest
+// would move node and browser into a catch-all group that runs after e2e.)
+const workers = Math.max(2, availableParallelism() - 1)
 
 export default defineConfig({
   server: { host: '127.0.0.1' },
@@ -14,6 +20,8 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.node.test.ts'],
+          maxWorkers: workers,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -21,6 +29,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.browser.test.ts'],
+          maxWorkers: workers,
+          sequence: { groupOrder: 1 },
           browser: {
             enabled: true,
             headless: true,
@@ -39,7 +49,7 @@ export default defineConfig({
           // Each file launches its own Chromium; on two cores they must not overlap with
           // each other or with the browser project.
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
