@@ -128,7 +128,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const outDir = await buildPages(options.pages, options.root)
   const { server, baseUrl } = await serveStatic(outDir)
   const profileDir = await mkdtemp(join(tmpdir(), 'warren-e2e-profile-'))
-  let context = await launch(profileDir, options)
+  let context: BrowserContext
+  try {
+    context = await launch(profileDir, options)
+  } catch (error) {
+    server.close()
+    await Promise.all([rm(outDir, { recursive: true, force: true }), rm(profileDir, { recursive: true, force: true })])
+    throw error
+  }
   const logs: string[] = []
   const pageErrors: string[] = []
   let closed = false
