@@ -524,33 +524,32 @@ export class Broker {
   /** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
   private route(exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Set<QueueState> {
     const queues = new Set<QueueState>()
-    const visit = (current: Exchange, seen: Set<string>) => {
-      if (seen.has(current.name)) return
-      seen.add(current.name)
+    // A worklist over exchanges, each visited once (cycles end). As in rabbit_exchange:route,
+    // every exchange on the way whose own bindings match nothing hands the message to its AE.
+    const seen = new Set<string>([exchange.name])
+    const work: Exchange[] = [exchange]
+    const follow = (name: string) => {
+      const next = this.exchanges.get(name)
+      if (next && !seen.has(name)) {
+        seen.add(name)
+        work.push(next)
+      }
+    }
+    for (let current = work.pop(); current; current = work.pop()) {
       if (current.name === '') {
         const queue = this.queues.get(routingKey)
         if (queue) queues.add(queue)
-        return
+        continue
       }
+      let matched = false
       for (const binding of current.route(routingKey, headers)) {
+        matched = true
         if (binding.destinationKind === 'queue') {
           const queue = this.queues.get(binding.destination)
           if (queue) queues.add(queue)
-        } else {
-          const next = this.exchanges.get(binding.destination)
-          if (next) visit(next, seen)
-        }
+        } else follow(binding.destination)
       }
-    }
-    visit(exchange, new Set())
-    const tried = new Set([exchange.name])
-    let current = exchange
-    while (queues.size === 0 && current.alternateExchange !== undefined) {
-      const alternate = this.exchanges.get(current.alternateExchange)
-      if (!alternate || tried.has(alternate.name)) break
-      tried.add(alternate.name)
-      visit(alternate, new Set())
-      current = alternate
+      if (!matched && current.alternateExchange !== undefined) follow(current.alternateExchange)
     }
     return queues
   }
