@@ -365,8 +365,9 @@ export class Broker {
     const args = command.arguments ?? {}
     if (existing) {
       this.checkExclusive(client, existing)
+      // RabbitMQ's strict exclusive check: exclusiveness differing from the queue's is 405, not 406.
+      if (existing.exclusive !== exclusive) throw resourceLocked(`cannot obtain exclusive access to locked queue '${name}' in vhost '${this.vhost}'`)
       if (existing.durable !== durable) throw preconditionFailed(`inequivalent arg 'durable' for queue '${name}' in vhost '${this.vhost}': received '${durable}' but current is '${existing.durable}'`)
-      if (existing.exclusive !== exclusive) throw preconditionFailed(`inequivalent arg 'exclusive' for queue '${name}' in vhost '${this.vhost}'`)
       if (existing.autoDelete !== autoDelete) throw preconditionFailed(`inequivalent arg 'auto_delete' for queue '${name}' in vhost '${this.vhost}'`)
       const different = inequivalentArgument(existing.args, args)
       if (different) throw preconditionFailed(`inequivalent arg '${different}' for queue '${name}' in vhost '${this.vhost}'`)
