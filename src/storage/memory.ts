@@ -79,6 +79,7 @@ export class MemoryStorage implements Storage {
       } catch (cause) {
         throw new StorageFailure('unknown', 'a value could not be stored (not structured-cloneable)', { cause })
       }
+      for (const op of prepared) checkKeys(op)
       for (const op of prepared) this.applyOne(op)
     })
   }
@@ -155,6 +156,18 @@ export class MemoryStorage implements Storage {
 }
 
 const copy = <T>(value: T): T => structuredClone(value)
+
+/** Refuses what IndexedDB would refuse as a key, so both storages agree. */
+function checkKeys(op: StorageOp): void {
+  const key =
+    op.kind === 'message.put' ? [op.message.queue, op.message.seq]
+    : op.kind === 'message.delete' || op.kind === 'message.update' ? [op.queue, op.seq]
+    : op.kind === 'queue.purge' ? [op.name, op.upToSeq]
+    : undefined
+  if (key && (typeof key[0] !== 'string' || typeof key[1] !== 'number' || Number.isNaN(key[1]))) {
+    throw new StorageFailure('unknown', `invalid message key ${JSON.stringify(key)}`)
+  }
+}
 
 /**
  * One queue's messages: a Map by seq plus an ascending array of seqs for ordered paging.

@@ -1,0 +1,217 @@
+/**
+ * Issues one batch of StorageOps into one readwrite transaction, as raw requests (no
+ * promise per put: this is the hot path), and keeps the per-queue counters in step.
+ *
+ * Ordering: IndexedDB runs a transaction's requests in the order they are issued. A few ops
+ * must read before they write (message.update, and deleting bindings found through the
+ * destination index); the ops after such an op wait for those reads (a "barrier") so a
+ * later delete can never be undone by an earlier update's put. Consecutive updates share
+ * one barrier, so requeueing a thousand messages costs one round trip, not a thousand.
+ */
+import type { StorageOp } from '../types.js'
+import {
+  allMessagesOf,
+  bindingKeyOf,
+  counterKey,
+  toBindingRecord,
+  type QueueCounter,
+  type StoreName,
+} from './schema.js'
+
+export class BatchWriter {
+  /** Counters as they will be once this batch commits. */
+  private readonly next = new Map<string, QueueCounter>()
+  /** Queues deleted by this batch (and not written to afterwards). */
+  private readonly removed = new Set<string>()
+  /** Reads that only adjust counters. */
+  private reads: Promise<unknown>[] = []
+  /** Reads whose follow-up writes later ops must wait for. */
+  private barrier: Promise<unknown>[] = []
+  private barrierOfUpdates = true
+
+  constructor(
+    private readonly tx: IDBTransaction,
+    private readonly committed: ReadonlyMap<string, QueueCounter>,
+  ) {}
+
+  /** Issues `op`; returns a promise only when it had to wait for earlier reads. */
+  issue(op: StorageOp): void | Promise<void> {
+    if (this.barrier.length > 0 && !(op.kind === 'message.update' && this.barrierOfUpdates)) {
+      return this.flushBarrier().then(() => this.issueNow(op))
+    }
+    this.issueNow(op)
+  }
+
+  /** Waits for all reads, then writes the counters. The transaction is still active after. */
+  async finish(): Promise<void> {
+    await this.flushBarrier()
+    await Promise.all(this.reads)
+    if (this.next.size === 0) return
+    const meta = this.store('meta')
+    for (const [queue, counter] of this.next) {
+      if (this.removed.has(queue)) meta.delete(counterKey(queue))
+      else meta.put(counter, counterKey(queue))
+    }
+  }
+
+  /** After the transaction completed: the new counters become the committed ones. */
+  commitTo(counters: Map<string, QueueCounter>): void {
+    for (const [queue, counter] of this.next) {
+      if (this.removed.has(queue)) counters.delete(queue)
+      else counters.set(queue, counter)
+    }
+  }
+
+  private issueNow(op: StorageOp): void {
+    switch (op.kind) {
+      case 'exchange.put':
+        this.store('exchanges').put(op.exchange)
+        return
+      case 'exchange.delete': {
+        const name = op.name
+        this.store('exchanges').delete(name)
+        // Bindings go with their exchange: as source (a key prefix; arrays sort after
+        // strings, so [name, []] bounds every [name, ...]) and as destination (index).
+        this.store('bindings').delete(IDBKeyRange.bound([name], [name, []]))
+        this.deleteBindingsTo('exchange', name)
+        return
+      }
+      case 'queue.put':
+        this.store('queues').put(op.queue)
+        return
+      case 'queue.delete':
+        this.store('queues').delete(op.name)
+        this.store('messages').delete(allMessagesOf(op.name))
+        this.next.set(op.name, { count: 0, lastSeq: 0 })
+        this.removed.add(op.name)
+        this.deleteBindingsTo('queue', op.name)
+        return
+      case 'queue.purge': {
+        const counter = this.counter(op.name)
+        const range = IDBKeyRange.bound([op.name, -Infinity], [op.name, op.upToSeq])
+        if (op.upToSeq >= counter.lastSeq) {
+          // Everything stored is at or below lastSeq: nothing is left. A fresh object also
+          // detaches pending adjustments made to the old one by earlier ops of this batch.
+          this.next.set(op.name, { count: 0, lastSeq: counter.lastSeq })
+        } else {
+          this.read(this.store('messages').count(range), (n) => (counter.count -= n))
+        }
+        this.store('messages').delete(range)
+        return
+      }
+      case 'binding.put':
+        this.store('bindings').put(toBindingRecord(op.binding))
+        return
+      case 'binding.delete':
+        this.store('bindings').delete(bindingKeyOf(op.binding))
+        return
+      case 'message.put': {
+        const { queue, seq } = op.message
+        const counter = this.counter(queue)
+        this.removed.delete(queue)
+        if (seq > counter.lastSeq) {
+          // Seqs only grow: above lastSeq it cannot exist yet, no read needed (hot path).
+          counter.count += 1
+          counter.lastSeq = seq
+        } else {
+          this.read(this.store('messages').count([queue, seq]), (n) => (counter.count += 1 - n))
+        }
+        this.store('messages').put(op.message)
+        return
+      }
+      case 'message.delete': {
+        const counter = this.counter(op.queue)
+        if (op.seq > counter.lastSeq) return
+        const messages = this.store('messages')
+        this.read(messages.count([op.queue, op.seq]), (n) => (counter.count -= n))
+        messages.delete([op.queue, op.seq])
+        return
+      }
+      case 'message.update': {
+        const messages = this.store('messages')
+        const { redelivered, deliveryCount } = op
+        this.barrierOfUpdates = this.barrier.length === 0 || this.barrierOfUpdates
+        this.barrier.push(
+          request(messages.get([op.queue, op.seq])).then((m: Record<string, unknown> | undefined) => {
+            if (m) messages.put({ ...m, redelivered, deliveryCount })
+          }),
+        )
+        return
+      }
+      default:
+        throw new TypeError(`unknown storage op ${JSON.stringify((op as { kind?: unknown }).kind)}`)
+    }
+  }
+
+  private deleteBindingsTo(kind: 'queue' | 'exchange', name: string): void {
+    const bindings = this.store('bindings')
+    this.barrierOfUpdates = false
+    this.barrier.push(
+      request(bindings.index('byDestination').getAllKeys([kind, name])).then((keys) => {
+        for (const key of keys) bindings.delete(key)
+      }),
+    )
+  }
+
+  private async flushBarrier(): Promise<void> {
+    while (this.barrier.length > 0) {
+      const pending = this.barrier
+      this.barrier = []
+      this.barrierOfUpdates = true
+      await Promise.all(pending)
+    }
+  }
+
+  private read<T>(req: IDBRequest<T>, then: (result: T) => void): void {
+    this.reads.push(request(req).then(then))
+  }
+
+  private counter(queue: string): QueueCounter {
+    let c = this.next.get(queue)
+    if (!c) {
+      const base = this.committed.get(queue)
+      c = { count: base?.count ?? 0, lastSeq: base?.lastSeq ?? 0 }
+      this.next.set(queue, c)
+    }
+    return c
+  }
+
+  private store(name: StoreName): IDBObjectStore {
+    return this.tx.objectStore(name)
+  }
+}
+
+/** Stores a batch touches, so unrelated reads are not blocked by it. */
+export function storesFor(ops: Iterable<StorageOp>): StoreName[] {
+  const stores = new Set<StoreName>()
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'exchange.put':
+        stores.add('exchanges')
+        break
+      case 'exchange.delete':
+        stores.add('exchanges').add('bindings')
+        break
+      case 'queue.put':
+        stores.add('queues')
+        break
+      case 'queue.delete':
+        stores.add('queues').add('messages').add('bindings').add('meta')
+        break
+      case 'binding.put':
+      case 'binding.delete':
+        stores.add('bindings')
+        break
+      default:
+        stores.add('messages').add('meta')
+    }
+  }
+  return [...stores]
+}
+
+export function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+}
