@@ -603,15 +603,23 @@ export class Broker {
       return undefined
     }
     const write = message.stored ? this.write([storedPut(queue, message)], this.durabilityOf(queue)) : undefined
+    const head = queue.ready.peek()
     queue.push(message)
+    this.dropHeadOverLimit(queue)
+    // A new head (first message, a higher priority, or drops) needs its own expiry timer.
+    if (queue.ready.peek() !== head) this.scheduleHeadExpiry(queue)
+    return write
+  }
+
+  /** drop-head overflow: the oldest ready messages go (dead-lettered, reason maxlen) until within limits. */
+  private dropHeadOverLimit(queue: QueueState): void {
+    if (queue.options.overflow !== 'drop-head') return
     while (queue.overLimit) {
       const dropped = queue.shift()
       if (!dropped) break
       this.forget(queue, [dropped])
       this.deadLetter(queue, dropped, 'maxlen')
     }
-    if (queue.messageCount === 1) this.scheduleHeadExpiry(queue)
-    return write
   }
 
   private durabilityOf(queue: QueueState): Durability {
@@ -818,6 +826,8 @@ export class Broker {
     if (message.stored && countsAsFailure)
       this.writeInBackground([{ kind: 'message.update', queue: queue.name, seq: message.seq, redelivered: true, deliveryCount: message.deliveryCount }])
     queue.push(message)
+    // RabbitMQ trims after a requeue too (requeue_and_run → maybe_drop_head).
+    this.dropHeadOverLimit(queue)
   }
 
   private closeChannel(client: ClientConnection, channel: ChannelState): void {
