@@ -72,13 +72,14 @@ export class ChannelState {
       this.release(delivery)
       return [delivery]
     }
-    // `multiple` with tag 0 means every outstanding delivery (AMQP).
+    // `multiple` with tag 0 means every outstanding delivery (AMQP). Otherwise the tag itself
+    // must be outstanding, as in RabbitMQ's collect_acks: a settled or never-issued tag is 406.
+    if (tag !== 0 && !this.unacked.has(tag)) return undefined
     const settled: Delivery[] = []
     for (const delivery of this.unacked.values()) {
       if (tag !== 0 && delivery.tag > tag) break
       settled.push(delivery)
     }
-    if (settled.length === 0 && tag !== 0) return undefined
     for (const delivery of settled) this.release(delivery)
     return settled
   }
