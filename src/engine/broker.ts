@@ -670,7 +670,7 @@ export class Broker {
     return EMPTY
   }
 
-  private removeConsumer(consumer: ConsumerState): void {
+  private removeConsumer(consumer: ConsumerState, drain = true): void {
     consumer.channel.consumers.delete(consumer.tag)
     const queue = consumer.queue
     const newlyActive = queue.removeConsumer(consumer)
@@ -680,7 +680,7 @@ export class Broker {
       return
     }
     this.touch(queue)
-    if (newlyActive) this.drain(queue)
+    if (newlyActive && drain) this.drain(queue)
   }
 
   private get(client: ClientConnection, channel: ChannelState, name: string, noAck: boolean): ReplyResults['basic.get'] {
@@ -833,13 +833,18 @@ export class Broker {
   private closeChannel(client: ClientConnection, channel: ChannelState): void {
     if (client.channels.get(channel.id) !== channel) return
     client.channels.delete(channel.id)
-    for (const consumer of [...channel.consumers.values()]) this.removeConsumer(consumer)
+    // Requeue first and detach every consumer before anything drains: a single-active-consumer
+    // successor then gets the returned (older) messages first, and is never one of this channel's.
     const returned = channel.takeAll()
     const queues = new Set<QueueState>()
     for (const { queue, message } of returned) {
       queue.unacked--
       this.requeue(queue, message, true)
       queues.add(queue)
+    }
+    for (const consumer of [...channel.consumers.values()]) {
+      this.removeConsumer(consumer, false)
+      queues.add(consumer.queue)
     }
     for (const queue of queues) this.drain(queue)
   }
