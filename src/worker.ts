@@ -1,2 +1,32 @@
-// Placeholder for the `warren/worker` entry (the SharedWorker broker host script).
-export {}
+/**
+ * `warren/worker`: the broker host script for the SharedWorker. Give the app's bundler a
+ * worker file that starts it, and hand the shared:// connector a factory for that worker:
+ *
+ * ```ts
+ * // broker.worker.ts
+ * import { startBroker } from 'warren/worker'
+ * startBroker()
+ *
+ * // main.ts (a window)
+ * const conn = await Connection.open({
+ *   url: 'shared://',
+ *   sharedWorker: (name) =>
+ *     new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }),
+ * })
+ * ```
+ *
+ * The factory must pass `name` through: it carries the vhost and the protocol version.
+ */
+import { inSharedWorker, startSharedWorkerBroker, type SharedBroker, type SharedBrokerOptions } from './hosts/shared-worker.js'
+
+export type { SharedBroker, SharedBrokerOptions } from './hosts/shared-worker.js'
+export type { LinkHost, HostStats } from './hosts/broadcast-host.js'
+
+/** Starts the broker of this SharedWorker's vhost (idempotent). */
+export function startBroker(options?: SharedBrokerOptions): SharedBroker {
+  return startSharedWorkerBroker(options)
+}
+
+// A worker script that only imports this entry still serves: start with the defaults after
+// the importing module has run, unless it called startBroker() itself.
+if (inSharedWorker()) queueMicrotask(() => startSharedWorkerBroker())

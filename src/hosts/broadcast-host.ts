@@ -1,0 +1,311 @@
+/**
+ * The broker's side of the links: sessions, handshake, liveness and batching, in front of
+ * one engine. Batches arrive on the vhost's broker channel (BroadcastChannel) or on an
+ * attached MessagePort; each is checked here (envelope, hello, goodbye, ping) and its
+ * commands go to the engine, which checks them again field by field. Nothing a client posts
+ * can make this throw.
+ *
+ * What it cannot do: BroadcastChannel carries no sender identity, so a same-origin script
+ * can post batches in another client's name. A client's frames are only ever run as that
+ * client (`from` must be a connected session), and port sessions only accept batches from
+ * their own port; BroadcastChannel sessions trust `from`.
+ */
+import type { Broker } from '../engine/broker.js'
+import type { Hello, ServerFrame, Welcome } from '../protocol/frames.js'
+import { parseClientBatch, parseGoodbye, parseHello, parsePing } from '../protocol/guards.js'
+import { PROTOCOL_VERSION } from '../protocol/version.js'
+import { Batcher, postEach } from '../transport/batch.js'
+import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
+import { brokerChannelName, clientChannelName, clientLockName } from '../transport/names.js'
+
+/** Where a session's frames go: the client's own BroadcastChannel, or its port. */
+export interface Endpoint {
+  post(frames: ServerFrame[]): void
+  close(): void
+}
+
+export interface HostStats {
+  /** Posts received (broker channel and ports). */
+  batches: number
+  /** Commands handed to the engine. */
+  commands: number
+  /** Posts that were not a batch, hellos refused, frames from unknown or foreign senders. */
+  dropped: number
+  /** 'unknown-client' answers sent. */
+  unknownClients: number
+  /** Frames that could not be posted to a client (clone failures, closed channels). */
+  postFailures: number
+  /** Sessions opened and closed so far. */
+  opened: number
+  closed: number
+}
+
+export interface LinkHostOptions {
+  vhost: string
+  locks?: LockManagerLike
+  /** Minimum time between two 'unknown-client' answers to the same id (ms). */
+  unknownInterval?: number
+  /** Clock for the rate limit (ms). */
+  now?: () => number
+}
+
+interface Session {
+  readonly id: string
+  endpoint: Endpoint
+  /** The port the session came through; undefined for BroadcastChannel sessions. */
+  via: object | undefined
+  readonly outbox: Batcher<ServerFrame>
+  readonly liveness: AbortController
+}
+
+const MAX_UNKNOWN_TRACKED = 10_000
+
+export class LinkHost {
+  readonly stats: HostStats = { batches: 0, commands: 0, dropped: 0, unknownClients: 0, postFailures: 0, opened: 0, closed: 0 }
+  readonly vhost: string
+  readonly #broker: Broker
+  readonly #locks: LockManagerLike | undefined
+  readonly #sessions = new Map<string, Session>()
+  readonly #unknownSent = new Map<string, number>()
+  readonly #unknownInterval: number
+  readonly #now: () => number
+  #closed = false
+
+  constructor(broker: Broker, options: LinkHostOptions) {
+    this.#broker = broker
+    this.vhost = options.vhost
+    this.#locks = options.locks ?? defaultLocks()
+    this.#unknownInterval = options.unknownInterval ?? 1000
+    this.#now = options.now ?? Date.now
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size
+  }
+
+  /**
+   * One post from a client. `via` is the port it came through with that port's endpoint, or
+   * undefined for the broker's BroadcastChannel. Never throws.
+   */
+  receive(data: unknown, via?: { port: object; endpoint: Endpoint }): void {
+    try {
+      this.#receive(data, via)
+    } catch {
+      // A bug of ours must not take the host down with it; the post is lost, and counted.
+      this.stats.dropped++
+    }
+  }
+
+  /** Stops: posts nothing more and lets go of every session (the engine keeps its state). */
+  close(): void {
+    this.#closed = true
+    for (const session of this.#sessions.values()) {
+      session.liveness.abort()
+      session.outbox.take()
+      session.endpoint.close()
+    }
+    this.#sessions.clear()
+  }
+
+  #receive(data: unknown, via: { port: object; endpoint: Endpoint } | undefined): void {
+    if (this.#closed) return
+    this.stats.batches++
+    const batch = parseClientBatch(data)
+    if (batch === null) {
+      this.stats.dropped++
+      return
+    }
+    const { from, frames } = batch
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]
+      const op = typeof frame === 'object' && frame !== null ? (frame as { op?: unknown }).op : undefined
+      if (op === 'hello') this.#hello(from, frame, via)
+      else if (op === 'goodbye') this.#goodbye(from, frame, via)
+      else if (op === 'ping') this.#ping(from, frame, via)
+      else {
+        const session = this.#sessionOf(from, via)
+        if (session === undefined) {
+          // The rest of the batch is from the same stranger.
+          this.stats.dropped += frames.length - i
+          this.#unknown(from, via)
+          return
+        }
+        this.stats.commands++
+        this.#broker.receive(from, frame)
+      }
+    }
+  }
+
+  /** The session `from` may act through `via`, if any; drops sessions the engine has dropped. */
+  #sessionOf(from: string, via: { port: object } | undefined): Session | undefined {
+    const session = this.#sessions.get(from)
+    if (session === undefined) return undefined
+    if (!this.#broker.hasClient(from)) {
+      // The engine closed the connection (a hard error): the session is over.
+      this.#drop(session)
+      return undefined
+    }
+    // A port session hears only its own port; a BroadcastChannel session only the channel.
+    if (session.via !== via?.port) return undefined
+    return session
+  }
+
+  // ------------------------------------------------------------------ handshake
+
+  #hello(from: string, raw: unknown, via: { port: object; endpoint: Endpoint } | undefined): void {
+    const hello = parseHello(raw)
+    if (hello === null || hello.clientId !== from || hello.protocol !== PROTOCOL_VERSION) {
+      this.stats.dropped++
+      return
+    }
+    const existing = this.#sessions.get(from)
+    if (existing !== undefined) {
+      if (this.#broker.hasClient(from) && existing.via === via?.port) {
+        // A hello resent while the broker was starting: the session stands, welcome again.
+        existing.outbox.push(this.#welcome(from))
+        return
+      }
+      this.#drop(existing)
+    }
+    this.#open(hello, via)
+  }
+
+  #open(hello: Hello, via: { port: object; endpoint: Endpoint } | undefined): void {
+    const id = hello.clientId
+    const endpoint = via?.endpoint ?? this.#broadcastEndpoint(id)
+    const outbox = new Batcher<ServerFrame>((frames) =>
+      postEach(
+        frames,
+        (chunk) => endpoint.post(chunk),
+        () => {
+          this.stats.postFailures++
+        },
+      ),
+    )
+    const session: Session = { id, endpoint, via: via?.port, outbox, liveness: new AbortController() }
+    this.#sessions.set(id, session)
+    this.stats.opened++
+    this.#unknownSent.delete(id)
+    const info = hello.name === undefined ? { kind: hello.kind } : { kind: hello.kind, name: hello.name }
+    this.#broker.connect(
+      id,
+      (event) => {
+        if (!this.#closed && this.#sessions.get(id) === session) outbox.push(event)
+      },
+      info,
+    )
+    outbox.push(this.#welcome(id))
+    this.#watch(session)
+  }
+
+  #welcome(clientId: string): Welcome {
+    const broker = this.#broker
+    return { op: 'welcome', clientId, protocol: PROTOCOL_VERSION, epoch: broker.epoch, brokerId: broker.brokerId }
+  }
+
+  /** Waits on the client's lock: it is granted when the client is gone (closed, crashed, cached). */
+  #watch(session: Session): void {
+    const locks = this.#locks
+    if (!locks) return
+    const signal = session.liveness.signal
+    locks
+      .request(clientLockName(this.vhost, session.id), { signal }, () => {
+        if (this.#sessions.get(session.id) === session) this.#drop(session)
+      })
+      .catch(() => {})
+  }
+
+  #goodbye(from: string, raw: unknown, via: { port: object } | undefined): void {
+    const goodbye = parseGoodbye(raw)
+    const session = this.#sessions.get(from)
+    if (goodbye === null || goodbye.clientId !== from || session === undefined || session.via !== via?.port) {
+      this.stats.dropped++
+      return
+    }
+    this.#drop(session)
+  }
+
+  #drop(session: Session): void {
+    if (this.#sessions.get(session.id) !== session) return
+    this.#sessions.delete(session.id)
+    this.stats.closed++
+    session.liveness.abort()
+    // Frames the client will never read; and a post to a cached page would evict it.
+    session.outbox.take()
+    this.#broker.disconnect(session.id)
+    session.endpoint.close()
+  }
+
+  #ping(from: string, raw: unknown, via: { port: object; endpoint: Endpoint } | undefined): void {
+    const ping = parsePing(raw)
+    if (ping === null || ping.clientId !== from) {
+      this.stats.dropped++
+      return
+    }
+    this.#reply(from, via, { op: 'pong', nonce: ping.nonce, epoch: this.#broker.epoch })
+  }
+
+  /** Tells a stranger to say hello again, at most once per interval per id. */
+  #unknown(from: string, via: { port: object; endpoint: Endpoint } | undefined): void {
+    const now = this.#now()
+    const last = this.#unknownSent.get(from)
+    if (last !== undefined && now - last < this.#unknownInterval) return
+    if (this.#unknownSent.size >= MAX_UNKNOWN_TRACKED) this.#unknownSent.clear()
+    this.#unknownSent.set(from, now)
+    this.stats.unknownClients++
+    this.#reply(from, via, { op: 'unknown-client', clientId: from, epoch: this.#broker.epoch })
+  }
+
+  /** A one-off answer outside any session. */
+  #reply(clientId: string, via: { endpoint: Endpoint } | undefined, frame: ServerFrame): void {
+    try {
+      if (via) via.endpoint.post([frame])
+      else {
+        const channel = new BroadcastChannel(clientChannelName(this.vhost, clientId))
+        channel.postMessage([frame])
+        channel.close()
+      }
+    } catch {
+      this.stats.postFailures++
+    }
+  }
+
+  #broadcastEndpoint(clientId: string): Endpoint {
+    const channel = new BroadcastChannel(clientChannelName(this.vhost, clientId))
+    return {
+      post: (frames) => channel.postMessage(frames),
+      close: () => channel.close(),
+    }
+  }
+}
+
+/** Serves the vhost's broker channel; returns a function that stops listening. */
+export function serveBroadcast(host: LinkHost): () => void {
+  const channel = new BroadcastChannel(brokerChannelName(host.vhost))
+  channel.onmessage = (event) => host.receive(event.data)
+  channel.onmessageerror = () => {
+    host.stats.dropped++
+  }
+  return () => {
+    channel.onmessage = null
+    channel.close()
+  }
+}
+
+/** Serves one attached MessagePort (the MessagePort link); returns a function that stops it. */
+export function servePort(host: LinkHost, port: MessagePort): () => void {
+  const endpoint: Endpoint = {
+    post: (frames) => port.postMessage(frames),
+    // The port outlives one session: the client may say hello again on it.
+    close: () => {},
+  }
+  const via = { port, endpoint }
+  port.onmessage = (event) => host.receive(event.data, via)
+  port.onmessageerror = () => {
+    host.stats.dropped++
+  }
+  return () => {
+    port.onmessage = null
+    port.close()
+  }
+}

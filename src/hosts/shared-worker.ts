@@ -1,0 +1,157 @@
+/**
+ * Runs the broker of one vhost inside a SharedWorker. The vhost comes from the worker's name
+ * (`warren:v<protocol>:<vhost>`, made by the shared:// connector). Before serving, the worker
+ * takes the vhost's broker lock and holds it for life: whoever holds it is the broker, and
+ * clients waiting on it learn that the broker is gone when it is granted to them.
+ */
+import { Broker } from '../engine/broker.js'
+import { PROTOCOL_VERSION } from '../protocol/version.js'
+import { IndexedDBStorage } from '../storage/indexeddb/index.js'
+import { MemoryStorage } from '../storage/memory.js'
+import type { Durability, Storage } from '../storage/types.js'
+import { defaultLocks, holdLock, type LockManagerLike } from '../transport/locks.js'
+import { isAttachMessage } from '../transport/message-port.js'
+import { brokerLockName, parseSharedWorkerName } from '../transport/names.js'
+import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
+import { systemClock } from './system-clock.js'
+
+export interface SharedBrokerOptions {
+  /**
+   * Where durable state lives: 'indexeddb' (default; falls back to memory if IndexedDB
+   * cannot be opened), 'memory', or a factory for any Storage.
+   */
+  storage?: 'indexeddb' | 'memory' | ((vhost: string) => Storage)
+  /** Default durability of IndexedDB writes. */
+  durability?: Durability
+  /** For tests. */
+  locks?: LockManagerLike
+}
+
+export interface SharedBroker {
+  readonly vhost: string
+  /** Resolves once the broker holds its lock, has recovered its state and serves. */
+  readonly ready: Promise<{ broker: Broker; host: LinkHost }>
+  /** Stops serving and releases the broker lock (tests; a SharedWorker normally just dies). */
+  stop(): Promise<void>
+}
+
+/** What the broker posts on a window's SharedWorker port. */
+export type PortNotice =
+  | { op: 'ready'; epoch: number; brokerId: string }
+  | { op: 'stats'; host: LinkHost['stats']; broker: Broker['stats']; sessions: number; epoch: number }
+
+interface ConnectEvent {
+  readonly ports: readonly MessagePort[]
+}
+
+interface SharedScope {
+  readonly name?: string
+  addEventListener(type: 'connect', listener: (event: ConnectEvent) => void): void
+}
+
+/** A memory store still gives every start a new epoch, so clients see the restart. */
+class FreshEpochMemoryStorage extends MemoryStorage {
+  override async open(): Promise<{ epoch: number }> {
+    await super.open()
+    return { epoch: Date.now() }
+  }
+}
+
+async function startEngine(vhost: string, options: SharedBrokerOptions): Promise<Broker> {
+  const choice = options.storage ?? 'indexeddb'
+  if (typeof choice === 'function') return Broker.start({ vhost, clock: systemClock, storage: choice(vhost) })
+  if (choice === 'indexeddb' && typeof indexedDB !== 'undefined') {
+    const storage = new IndexedDBStorage(options.durability ? { vhost, durability: options.durability } : { vhost })
+    try {
+      return await Broker.start({ vhost, clock: systemClock, storage })
+    } catch (error) {
+      console.warn(`warren: IndexedDB is unavailable for vhost '${vhost}', running without durability:`, error)
+      await storage.close().catch(() => {})
+    }
+  }
+  return Broker.start({ vhost, clock: systemClock, storage: new FreshEpochMemoryStorage() })
+}
+
+let running: SharedBroker | undefined
+
+/** Starts the broker in this SharedWorker (once; later calls return the same broker). */
+export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): SharedBroker {
+  if (running) return running
+  const scope = globalThis as unknown as SharedScope
+  const parsed = parseSharedWorkerName(scope.name ?? '')
+  if (!parsed)
+    console.warn(`warren: the SharedWorker is named '${scope.name ?? ''}', not 'warren:v${PROTOCOL_VERSION}:<vhost>'; serving vhost '/'`)
+  else if (parsed.version !== PROTOCOL_VERSION)
+    console.error(`warren: this broker speaks protocol ${PROTOCOL_VERSION}, but was started as '${scope.name}'`)
+  const vhost = parsed?.vhost ?? '/'
+
+  // Windows that connect before the broker is ready hear 'ready' (and say hello at once);
+  // ports attached for the MessagePort link are served once the host exists.
+  const waiting: MessagePort[] = []
+  const attached: MessagePort[] = []
+  let serving: { broker: Broker; host: LinkHost } | undefined
+  const stops: Array<() => void> = []
+
+  const attach = (port: MessagePort) => {
+    if (serving) stops.push(servePort(serving.host, port))
+    else attached.push(port)
+  }
+  scope.addEventListener('connect', (event) => {
+    const port = event.ports[0]
+    if (!port) return
+    port.onmessage = (message) => {
+      const data = message.data as unknown
+      if (isAttachMessage(data)) {
+        const linkPort = message.ports[0]
+        if (linkPort) attach(linkPort)
+      } else if ((data as { op?: unknown } | null)?.op === 'stats' && serving) {
+        const { host, broker } = serving
+        const notice: PortNotice = { op: 'stats', host: { ...host.stats }, broker: { ...broker.stats }, sessions: host.sessionCount, epoch: broker.epoch }
+        port.postMessage(notice)
+      }
+    }
+    if (serving) port.postMessage(readyNotice(serving.broker))
+    else waiting.push(port)
+  })
+
+  const locks = options.locks ?? defaultLocks()
+  const lockAbort = new AbortController()
+  let releaseLock: (() => void) | undefined
+
+  const ready = (async () => {
+    if (locks) releaseLock = await holdLock(locks, brokerLockName(vhost), lockAbort.signal)
+    const broker = await startEngine(vhost, options)
+    const host = new LinkHost(broker, locks ? { vhost, locks } : { vhost })
+    stops.push(serveBroadcast(host))
+    serving = { broker, host }
+    for (const port of attached.splice(0)) stops.push(servePort(host, port))
+    const notice = readyNotice(broker)
+    for (const port of waiting.splice(0)) port.postMessage(notice)
+    return serving
+  })()
+  ready.catch((error: unknown) => console.error(`warren: the broker of vhost '${vhost}' failed to start:`, error))
+
+  running = {
+    vhost,
+    ready,
+    async stop() {
+      lockAbort.abort()
+      for (const stop of stops.splice(0)) stop()
+      if (serving) {
+        serving.host.close()
+        await serving.broker.stop()
+      }
+      releaseLock?.()
+    },
+  }
+  return running
+}
+
+const readyNotice = (broker: Broker): PortNotice => ({ op: 'ready', epoch: broker.epoch, brokerId: broker.brokerId })
+
+/** Whether this code runs in a SharedWorker. */
+export const inSharedWorker = (): boolean => {
+  const g = globalThis as unknown as Record<string, unknown>
+  const C = g.SharedWorkerGlobalScope
+  return typeof C === 'function' && g instanceof (C as new () => unknown)
+}

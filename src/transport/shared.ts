@@ -1,0 +1,160 @@
+/**
+ * The `shared://` connector: reach the vhost's broker in a SharedWorker. A window starts the
+ * SharedWorker (through a factory the app gives, because only the app's bundler knows the
+ * worker script's URL) and keeps a reference to it, which keeps the broker alive; any other
+ * context (dedicated or service worker) says hello over BroadcastChannel to the broker some
+ * window started.
+ *
+ * ```ts
+ * useSharedWorker((name) =>
+ *   new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }))
+ * const conn = await Connection.open('shared://')
+ * ```
+ */
+import type { Welcome } from '../protocol/frames.js'
+import { broadcastWire } from './broadcast-channel.js'
+import { ClientLink, type OpenWire } from './client-link.js'
+import { canStartSharedWorker, detectClientKind } from './env.js'
+import { LinkError } from './errors.js'
+import type { ConnectOptions, Link } from './link.js'
+import type { LockManagerLike } from './locks.js'
+import { portWire } from './message-port.js'
+import { sharedWorkerName } from './names.js'
+
+/** Creates the broker's SharedWorker; must pass `name` through (it carries vhost and protocol version). */
+export type SharedWorkerFactory = (name: string) => SharedWorker
+
+export interface SharedConnectOptions extends ConnectOptions {
+  /** Starts the broker in a window; default: the one given to `useSharedWorker`. */
+  sharedWorker?: SharedWorkerFactory
+  /** 'broadcast' (default, any context) or 'port' (windows only: frames over a MessagePort). */
+  link?: 'broadcast' | 'port'
+  /** For tests. */
+  locks?: LockManagerLike
+}
+
+let defaultFactory: SharedWorkerFactory | undefined
+
+/** Sets the factory every `shared://` connection of this window uses to start the broker. */
+export function useSharedWorker(factory: SharedWorkerFactory | undefined): void {
+  defaultFactory = factory
+}
+
+/** One SharedWorker instance this window started, and the links that use it. */
+interface Started {
+  readonly worker: SharedWorker
+  error: unknown
+  readonly failures: Set<(cause: unknown) => void>
+}
+
+interface Vhost {
+  current: Started | undefined
+  readonly links: Set<ClientLink>
+}
+
+const vhosts = new Map<string, Vhost>()
+
+function vhostState(name: string): Vhost {
+  let state = vhosts.get(name)
+  if (!state) {
+    state = { current: undefined, links: new Set() }
+    vhosts.set(name, state)
+  }
+  return state
+}
+
+/**
+ * Returns the worker this window holds for `name`, creating it if there is none, or if
+ * `replace` is the one it holds (the caller saw that broker die; other links of this window
+ * that saw the same death then share the replacement instead of creating one each).
+ */
+function startWorker(name: string, factory: SharedWorkerFactory, replace: Started | undefined): Started {
+  const state = vhostState(name)
+  const held = state.current
+  if (held && held !== replace && held.error === undefined) return held
+  const worker = factory(name)
+  const started: Started = { worker, error: undefined, failures: new Set() }
+  worker.addEventListener('error', (event) => {
+    const message = (event as ErrorEvent).message
+    started.error = new Error(message ? `the broker's SharedWorker failed: ${message}` : "the broker's SharedWorker script failed to load")
+    for (const fail of started.failures) fail(started.error)
+    started.failures.clear()
+  })
+  // The broker announces itself on every port when it is ready: say hello at once.
+  worker.port.onmessage = (event) => {
+    if ((event.data as { op?: unknown } | null)?.op !== 'ready') return
+    for (const link of state.links) link.nudge()
+  }
+  state.current = started
+  return started
+}
+
+/** Forgets the workers this window started (tests; the workers live on while others hold them). */
+export function resetSharedWorkers(): void {
+  vhosts.clear()
+}
+
+const helpText = (vhost: string, timeout: number, canStart: boolean, hasFactory: boolean): string => {
+  const base = `no broker answered on vhost '${vhost}' within ${timeout} ms`
+  if (!canStart)
+    return `${base}. This context cannot start the broker (only windows can construct a SharedWorker): open a page of this origin that connects to 'shared://' with a sharedWorker factory first.`
+  if (!hasFactory)
+    return `${base}, and this window was given no way to start it: pass \`sharedWorker: (name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name })\` to Connection.open, or call useSharedWorker(...) once.`
+  return `${base}: the broker's SharedWorker did not start serving (is its script calling startBroker() from 'warren/worker'?).`
+}
+
+/** Opens a link to the shared broker of `options.vhost`. */
+export async function connectShared(options: SharedConnectOptions): Promise<{ link: ClientLink; welcome: Welcome }> {
+  const { vhost, connectTimeout } = options
+  const name = sharedWorkerName(vhost)
+  const factory = options.sharedWorker ?? defaultFactory
+  const canStart = canStartSharedWorker()
+  const starter = canStart ? factory : undefined
+  const kind = options.link ?? 'broadcast'
+  if (kind === 'port' && !starter)
+    throw new LinkError('BROKER_UNAVAILABLE', "link: 'port' needs a window and a sharedWorker factory")
+
+  const state = vhostState(name)
+  const clientId = crypto.randomUUID()
+  let used: Started | undefined
+  let firstFail: ((cause: unknown) => void) | undefined
+
+  const ensureBroker = starter
+    ? (restart: boolean, fail: (cause: unknown) => void) => {
+        used = startWorker(name, starter, restart ? used : undefined)
+        if (used.error !== undefined) throw used.error
+        if (link.state === 'connecting') used.failures.add((firstFail = fail))
+      }
+    : undefined
+
+  const openWire: OpenWire = kind === 'port' ? portWire(() => used!.worker.port) : broadcastWire(vhost, clientId)
+
+  const link = new ClientLink({
+    vhost,
+    connectTimeout,
+    clientId,
+    kind: detectClientKind(),
+    openWire,
+    ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
+    ...(ensureBroker ? { ensureBroker } : {}),
+    ...(options.locks ? { locks: options.locks } : {}),
+    onClose: () => state.links.delete(link),
+  })
+  state.links.add(link)
+  try {
+    const welcome = await link.start()
+    return { link, welcome }
+  } catch (error) {
+    state.links.delete(link)
+    if (error instanceof LinkError && error.code === 'BROKER_UNAVAILABLE' && error.cause === undefined)
+      throw new LinkError('BROKER_UNAVAILABLE', helpText(vhost, connectTimeout, canStart, factory !== undefined))
+    throw error
+  } finally {
+    if (firstFail) used?.failures.delete(firstFail)
+  }
+}
+
+/** `connectShared` as a plain Connector. */
+export const sharedConnector = (defaults: Partial<SharedConnectOptions> = {}) =>
+  (options: ConnectOptions): Promise<{ link: Link; welcome: Welcome }> =>
+    connectShared({ ...defaults, ...options })
