@@ -3,7 +3,7 @@
  * itself plays the role of the disk: stop a Broker, start a new one on the same
  * MemoryStorage, and it recovers what was applied (and gets a new epoch), like a restart.
  */
-import { bindingId } from './indexeddb/keys.js'
+import { bindingId, invalidOp } from './indexeddb/keys.js'
 import {
   StorageFailure,
   type Definitions,
@@ -79,7 +79,10 @@ export class MemoryStorage implements Storage {
       } catch (cause) {
         throw new StorageFailure('unknown', 'a value could not be stored (not structured-cloneable)', { cause })
       }
-      for (const op of prepared) checkKeys(op)
+      for (const op of prepared) {
+        const problem = invalidOp(op)
+        if (problem) throw new StorageFailure('unknown', problem)
+      }
       for (const op of prepared) this.applyOne(op)
     })
   }
@@ -156,18 +159,6 @@ export class MemoryStorage implements Storage {
 }
 
 const copy = <T>(value: T): T => structuredClone(value)
-
-/** Refuses what IndexedDB would refuse as a key, so both storages agree. */
-function checkKeys(op: StorageOp): void {
-  const key =
-    op.kind === 'message.put' ? [op.message.queue, op.message.seq]
-    : op.kind === 'message.delete' || op.kind === 'message.update' ? [op.queue, op.seq]
-    : op.kind === 'queue.purge' ? [op.name, op.upToSeq]
-    : undefined
-  if (key && (typeof key[0] !== 'string' || typeof key[1] !== 'number' || Number.isNaN(key[1]))) {
-    throw new StorageFailure('unknown', `invalid message key ${JSON.stringify(key)}`)
-  }
-}
 
 /**
  * One queue's messages: a Map by seq plus an ascending array of seqs for ordered paging.

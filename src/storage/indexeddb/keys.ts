@@ -3,7 +3,7 @@
  * on when two bindings are "the same" (AMQP: same source, destination, routing key and
  * arguments). No IndexedDB here: memory.ts imports it too.
  */
-import type { StoredBinding } from '../types.js'
+import type { StorageOp, StoredBinding } from '../types.js'
 
 /**
  * A canonical string for a FieldTable: keys sorted, so `{a, b}` and `{b, a}` match.
@@ -46,4 +46,28 @@ function canonical(value: unknown): string {
 /** One string that identifies a binding (used as a Map key by the memory storage). */
 export function bindingId(b: StoredBinding): string {
   return JSON.stringify([b.source, b.destinationKind, b.destination, b.routingKey, argsKey(b.arguments)])
+}
+
+const KINDS = new Set<string>([
+  'exchange.put', 'exchange.delete', 'queue.put', 'queue.delete', 'queue.purge',
+  'binding.put', 'binding.delete', 'message.put', 'message.delete', 'message.update',
+])
+
+/**
+ * What is wrong with an op, checked before it joins a batch: an unknown kind, or a message
+ * key IndexedDB would refuse (queue not a string, seq not a number or NaN). Both storages
+ * refuse the same things, and one caller's bad op never fails a whole batch.
+ */
+export function invalidOp(op: StorageOp): string | undefined {
+  const kind = (op as { kind?: unknown } | null)?.kind
+  if (typeof kind !== 'string' || !KINDS.has(kind)) return `unknown storage op ${JSON.stringify(kind)}`
+  const key =
+    op.kind === 'message.put' ? [op.message?.queue, op.message?.seq]
+    : op.kind === 'message.delete' || op.kind === 'message.update' ? [op.queue, op.seq]
+    : op.kind === 'queue.purge' ? [op.name, op.upToSeq]
+    : undefined
+  if (key && (typeof key[0] !== 'string' || typeof key[1] !== 'number' || Number.isNaN(key[1]))) {
+    return `invalid message key ${JSON.stringify(key)}`
+  }
+  return undefined
 }

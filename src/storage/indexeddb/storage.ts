@@ -18,6 +18,7 @@ import {
   type StoredMessage,
 } from '../types.js'
 import { isDataError, toStorageFailure } from './errors.js'
+import { invalidOp } from './keys.js'
 import { openDatabase } from './open.js'
 import {
   counterRange,
@@ -27,7 +28,7 @@ import {
   type QueueCounter,
   type WarrenDatabase,
 } from './schema.js'
-import { BatchWriter, storesFor } from './writer.js'
+import { BatchWriter, splitBatch, storesFor } from './writer.js'
 
 export interface IndexedDBStorageOptions {
   /** The vhost; the database is named `warren:<vhost>` unless `dbName` is given. */
@@ -122,6 +123,10 @@ export class IndexedDBStorage implements Storage {
 
   apply(ops: readonly StorageOp[], durability?: Durability): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new StorageFailure('closed', 'storage is not open'))
+    for (const op of ops) {
+      const problem = invalidOp(op)
+      if (problem) return Promise.reject(new StorageFailure('unknown', problem))
+    }
     let copy: StorageOp[]
     try {
       // Copy now: the caller may change its objects before the batch is written.
@@ -214,15 +219,19 @@ export class IndexedDBStorage implements Storage {
     }
     const done = transactionDone(raw)
     const writer = new BatchWriter(raw, this.counters)
-    for (const member of members) {
+    const { simple, ordered } = splitBatch(members.flatMap((owner) => owner.ops.map((op) => ({ op, owner }))))
+    try {
+      for (const [queue, ops] of simple) writer.issueMessages(queue, ops)
+    } catch (err) {
+      throw await abortAndExplain(raw, done, err)
+    }
+    for (const { op, owner } of ordered) {
       try {
-        for (const op of member.ops) {
-          const wait = writer.issue(op)
-          if (wait) await wait
-        }
+        const wait = writer.issue(op)
+        if (wait) await wait
       } catch (err) {
         const cause = await abortAndExplain(raw, done, err)
-        if (cause === err && isDataError(err)) return { member, error: err }
+        if (cause === err && isDataError(err)) return { member: owner, error: err }
         throw cause
       }
     }

@@ -9,11 +9,13 @@
  * one barrier, so requeueing a thousand messages costs one round trip, not a thousand.
  */
 import type { StorageOp } from '../types.js'
+import { deleteRuns, denseEnough, planQueue, type PutOrDelete } from './plan.js'
 import {
   allMessagesOf,
   bindingKeyOf,
   counterKey,
   toBindingRecord,
+  type MessageKey,
   type QueueCounter,
   type StoreName,
 } from './schema.js'
@@ -40,6 +42,50 @@ export class BatchWriter {
       return this.flushBarrier().then(() => this.issueNow(op))
     }
     this.issueNow(op)
+  }
+
+  /**
+   * All of one queue's ops in this batch, when they are only puts and deletes (see
+   * plan.ts). They touch no key another op of the batch touches, so their position among
+   * the batch's other ops does not matter.
+   */
+  issueMessages(queue: string, ops: readonly PutOrDelete[]): void {
+    const counter = this.counter(queue)
+    const plan = planQueue(ops, counter.lastSeq)
+    counter.count += plan.certainlyNew
+    counter.lastSeq = plan.lastSeq
+    const messages = this.store('messages')
+    const { uncertain, deletes } = plan
+    if (uncertain.length === 0) {
+      for (const m of plan.puts) messages.put(m)
+      return
+    }
+    if (!denseEnough(uncertain)) {
+      // Scattered seqs: ask about each one (before writing it).
+      for (const seq of uncertain) {
+        this.read(messages.count([queue, seq]), (n) => (counter.count += deletes.has(seq) ? -n : 1 - n))
+      }
+      for (const seq of deletes) messages.delete([queue, seq])
+      for (const m of plan.puts) messages.put(m)
+      return
+    }
+    const lo = uncertain[0]!
+    const hi = uncertain[uncertain.length - 1]!
+    // Issued before the puts, so it sees the store as it was before this batch.
+    const snapshot = messages.getAllKeys(IDBKeyRange.bound([queue, lo], [queue, hi]))
+    for (const m of plan.puts) messages.put(m)
+    this.read(snapshot, (keys) => {
+      const existing = (keys as MessageKey[]).map((k) => k[1])
+      const stored = new Set(existing)
+      for (const seq of uncertain) {
+        if (deletes.has(seq)) counter.count -= stored.has(seq) ? 1 : 0
+        else counter.count += stored.has(seq) ? 0 : 1
+      }
+      const putsInSpan = plan.puts.map((m) => m.seq).filter((s) => s >= lo && s <= hi).sort((a, b) => a - b)
+      for (const [from, to] of deleteRuns(existing, deletes, putsInSpan)) {
+        messages.delete(from === to ? [queue, from] : IDBKeyRange.bound([queue, from], [queue, to]))
+      }
+    })
   }
 
   /** Waits for all reads, then writes the counters. The transaction is still active after. */
@@ -179,6 +225,35 @@ export class BatchWriter {
   private store(name: StoreName): IDBObjectStore {
     return this.tx.objectStore(name)
   }
+}
+
+/**
+ * Splits a batch: queues that only get message.put/delete go to issueMessages (grouped
+ * per queue); every other op keeps its place in `ordered`.
+ */
+export function splitBatch<T>(entries: ReadonlyArray<{ op: StorageOp; owner: T }>): {
+  simple: Map<string, PutOrDelete[]>
+  ordered: Array<{ op: StorageOp; owner: T }>
+} {
+  const complex = new Set<string>()
+  for (const { op } of entries) {
+    if (op.kind === 'message.update') complex.add(op.queue)
+    else if (op.kind === 'queue.purge' || op.kind === 'queue.delete') complex.add(op.name)
+  }
+  const simple = new Map<string, PutOrDelete[]>()
+  const ordered: Array<{ op: StorageOp; owner: T }> = []
+  for (const entry of entries) {
+    const { op } = entry
+    const queue = op.kind === 'message.put' ? op.message.queue : op.kind === 'message.delete' ? op.queue : undefined
+    if (queue === undefined || complex.has(queue)) {
+      ordered.push(entry)
+      continue
+    }
+    let list = simple.get(queue)
+    if (!list) simple.set(queue, (list = []))
+    list.push(op as PutOrDelete)
+  }
+  return { simple, ordered }
 }
 
 /** Stores a batch touches, so unrelated reads are not blocked by it. */
