@@ -1,0 +1,162 @@
+/**
+ * Publishes messages (Kombu's `Producer`). `publish` resolves after the publisher confirm and
+ * rejects with PublishNackError on a nack. Publishes of one producer reach the broker in call
+ * order; a publish lost with the connection is retried after the reconnect under the retry
+ * policy (on by default: a restarting SharedWorker is an expected event, not a failure).
+ */
+import type { Channel } from './channel.js'
+import type { Connection } from './connection.js'
+import { Exchange, nameOf } from './exchange.js'
+import { prepareMessage, type MessageOptions } from './publish.js'
+import type { Queue } from './queue.js'
+import type { ReturnedMessage } from './returned.js'
+import type { RetryPolicy } from './retry.js'
+import { channelOf, connectionOf, type ChannelTarget } from './target.js'
+import type { PublishConfirm } from './exchange.js'
+
+export interface ProducerOptions {
+  /** The default exchange to publish to. Default: the default exchange ''. */
+  exchange?: Exchange<any> | string
+  /** The default routing key. */
+  routingKey?: string
+  /** The default serializer name (else the registry's default, json). */
+  serializer?: string
+  /** The default compression (`'gzip'`, `'deflate'`). */
+  compression?: string
+  /** Declare the producer's exchange before the first publish. Default true. */
+  autoDeclare?: boolean
+  /** Receives messages published with `mandatory` that no queue took. */
+  onReturn?: (returned: ReturnedMessage) => void
+  /** Retry publishes lost with the connection. Default true. */
+  retry?: boolean
+  retryPolicy?: RetryPolicy
+}
+
+export interface PublishOptions extends MessageOptions {
+  exchange?: Exchange<any> | string
+  routingKey?: string
+  /** Entities to maybeDeclare first (cached per connection). */
+  declare?: ReadonlyArray<Exchange<any> | Queue<any>>
+  /** Return the message (to onReturn) if no queue takes it. */
+  mandatory?: boolean
+  retry?: boolean
+  retryPolicy?: RetryPolicy
+  /** Stops waiting (and retrying); the message may still have been published. */
+  signal?: AbortSignal
+  /** Milliseconds to wait for the confirm; default the connection's requestTimeout. */
+  timeout?: number
+}
+
+export type { PublishConfirm }
+
+export class Producer<T = unknown> {
+  readonly exchange: Exchange<any> | string
+  readonly routingKey: string
+  readonly serializer: string | undefined
+  readonly compression: string | undefined
+  readonly autoDeclare: boolean
+  readonly onReturn: ((returned: ReturnedMessage) => void) | undefined
+  readonly retry: boolean
+  readonly retryPolicy: RetryPolicy | undefined
+  readonly #target: ChannelTarget
+  /** Settles when the previous publish has been handed to the channel. */
+  #turn: Promise<void> = Promise.resolve()
+  #returnsOn: Channel | undefined
+  #unlisten: (() => void) | undefined
+
+  constructor(target: ChannelTarget, options: ProducerOptions = {}) {
+    this.#target = target
+    this.exchange = options.exchange ?? ''
+    this.routingKey = options.routingKey ?? ''
+    this.serializer = options.serializer
+    this.compression = options.compression
+    this.autoDeclare = options.autoDeclare ?? true
+    this.onReturn = options.onReturn
+    this.retry = options.retry ?? true
+    this.retryPolicy = options.retryPolicy
+  }
+
+  get channel(): Channel {
+    return channelOf(this.#target)
+  }
+
+  get connection(): Connection {
+    return connectionOf(this.#target)
+  }
+
+  /** Declares the producer's exchange (done before the first publish when autoDeclare). */
+  async declare(): Promise<void> {
+    if (this.exchange instanceof Exchange && this.exchange.name) await this.exchange.bind(this.channel).declare()
+  }
+
+  maybeDeclare(entity: Exchange<any> | Queue<any>): Promise<void> {
+    return this.connection.maybeDeclare(entity, this.channel)
+  }
+
+  publish(body: T, options: PublishOptions = {}): Promise<PublishConfirm> {
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const once = () => this.#publishOnce(body, options)
+    const retry = options.retry ?? this.retry
+    const policy = { ...this.retryPolicy, ...options.retryPolicy }
+    const confirmed = retry ? this.connection.ensure(once, { ...policy, ...(signal ? { signal } : {}) }) : once()
+    return signal ? abortable(confirmed, signal) : confirmed
+  }
+
+  /** Stops listening for returns. */
+  close(): void {
+    this.#unlisten?.()
+    this.#unlisten = undefined
+    this.#returnsOn = undefined
+  }
+
+  async #publishOnce(body: T, options: PublishOptions): Promise<PublishConfirm> {
+    const channel = this.channel
+    const exchange = options.exchange ?? this.exchange
+    const ready = this.#prepare(channel, body, exchange, options)
+    // Wait for the previous publish to be sent, so compression or a first declare cannot
+    // reorder messages.
+    const turn = this.#turn.then(() => ready)
+    this.#turn = turn.then(
+      () => {},
+      () => {},
+    )
+    const prepared = await turn
+    this.#listenForReturns(channel)
+    return channel.basicPublish(
+      {
+        exchange: nameOf(exchange),
+        routingKey: options.routingKey ?? this.routingKey,
+        mandatory: options.mandatory ?? false,
+        ...prepared,
+      },
+      options.timeout === undefined ? {} : { timeout: options.timeout },
+    )
+  }
+
+  async #prepare(channel: Channel, body: T, exchange: Exchange<any> | string, options: PublishOptions) {
+    const declare: Array<Exchange<any> | Queue<any>> = []
+    if (this.autoDeclare && exchange instanceof Exchange && exchange.name) declare.push(exchange)
+    if (options.declare) declare.push(...options.declare)
+    for (const entity of declare) await this.connection.maybeDeclare(entity, channel)
+    return prepareMessage(body, options, {
+      serializer: this.serializer,
+      compression: this.compression,
+      deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined,
+    })
+  }
+
+  #listenForReturns(channel: Channel): void {
+    if (!this.onReturn || this.#returnsOn === channel) return
+    this.#unlisten?.()
+    this.#returnsOn = channel
+    this.#unlisten = channel.onReturn(this.onReturn)
+  }
+}
+
+const abortable = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
