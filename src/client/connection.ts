@@ -98,7 +98,10 @@ export class Connection implements ChannelHost, AsyncDisposable {
   readonly #statusListeners = new Set<AsyncQueue<ConnectionStatus>>()
   readonly #readyWaiters = new Set<Deferred<void>>()
   readonly #drainWaiters = new Set<Deferred<void>>()
+  /** Dispatches no drainEvents call has accounted for yet. */
+  #undrained = 0
   #rpc: ReplyClient | undefined
+  #lastFailure: { channel: number; error: WarrenError; data: ErrorData } | undefined
 
   /** Opens a connection; resolves once the broker welcomed it. */
   static async open(urlOrOptions: string | ConnectionOptions = {}): Promise<Connection> {
@@ -303,11 +306,17 @@ export class Connection implements ChannelHost, AsyncDisposable {
   }
 
   /**
-   * Resolves after the next delivery was dispatched to a callback consumer (Kombu's
-   * drain_events); rejects with TimeoutError when none came in time.
+   * Resolves once a delivery was dispatched to a callback consumer (Kombu's drain_events);
+   * rejects with TimeoutError when none came in time. Each call accounts for one dispatch:
+   * deliveries dispatched while nobody was draining are counted, so a loop like
+   * `while (seen < n) await conn.drainEvents()` never misses one.
    */
   drainEvents(options: { timeout?: number } = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(this.#closeError)
+    if (this.#undrained > 0) {
+      this.#undrained--
+      return Promise.resolve()
+    }
     const waiter = deferred<void>()
     this.#drainWaiters.add(waiter)
     const { timeout } = options
@@ -324,6 +333,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
 
   /** @internal A callback consumer dispatched a message. */
   dispatched(): void {
+    if (this.#drainWaiters.size === 0) this.#undrained++
     for (const waiter of this.#drainWaiters) waiter.resolve()
   }
 
@@ -436,9 +446,13 @@ export class Connection implements ChannelHost, AsyncDisposable {
   #frame(frame: ServerEvent): void {
     switch (frame.op) {
       case 'ok':
-      case 'error':
         this.requests.settle(frame)
         return
+      case 'error': {
+        const failed = this.requests.settle(frame)
+        if (failed && frame.error.closes === 'channel') this.#lastFailure = { ...failed, data: frame.error }
+        return
+      }
       case 'basic.deliver':
         this.#channels.get(frame.channel)?.handleDeliver(frame)
         return
@@ -448,9 +462,14 @@ export class Connection implements ChannelHost, AsyncDisposable {
       case 'basic.cancel-notify':
         this.#channels.get(frame.channel)?.handleCancel(frame)
         return
-      case 'channel.closed':
-        this.#channels.get(frame.channel)?.terminate(fromErrorData(frame.error), true)
+      case 'channel.closed': {
+        // The broker answers the failing request, then closes its channel: one error object.
+        const last = this.#lastFailure
+        this.#lastFailure = undefined
+        const same = last?.channel === frame.channel && last.data.code === frame.error.code && last.data.message === frame.error.message
+        this.#channels.get(frame.channel)?.terminate(same ? last.error : fromErrorData(frame.error), true)
         return
+      }
       case 'connection.closed':
         this.#closing ??= this.#shutdown(fromErrorData(frame.error), true)
         return

@@ -128,8 +128,10 @@ export class Queue<T = unknown> {
   async declare(): Promise<string> {
     const channel = this.channel
     if (this.noDeclare) return this.name
-    if (this.exchange) await this.exchange.bind(channel).declare()
-    for (const b of this.bindings) await b.exchange.bind(channel).declare()
+    // Exchanges this connection already declared the same way need no second round trip.
+    const connection = channel.connection
+    if (this.exchange) await connection.maybeDeclare(this.exchange, channel)
+    for (const b of this.bindings) await connection.maybeDeclare(b.exchange, channel)
     await this.queueDeclare()
     if (this.exchange?.name) await this.queueBind()
     for (const b of this.bindings) {

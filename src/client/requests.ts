@@ -4,7 +4,7 @@
  * own requests, and every entry has a timeout whose error was created by the caller.
  */
 import type { Fail, Ok } from '../protocol/frames.js'
-import { fromErrorData, type TimeoutError } from './errors.js'
+import { fromErrorData, type TimeoutError, type WarrenError } from './errors.js'
 
 interface Pending {
   channel: number
@@ -41,15 +41,22 @@ export class Requests {
     return { id, promise }
   }
 
-  /** Settles the request a reply is for; false when nobody waits for it (timed out). */
-  settle(frame: Ok | Fail): boolean {
+  /**
+   * Settles the request a reply is for. For an error reply, returns the rebuilt error and the
+   * request's channel, so the channel.closed that follows can close with the same object.
+   */
+  settle(frame: Ok | Fail): { channel: number; error: WarrenError } | undefined {
     const entry = this.#pending.get(frame.id)
-    if (!entry) return false
+    if (!entry) return undefined
     this.#pending.delete(frame.id)
     if (entry.timer !== undefined) clearTimeout(entry.timer)
-    if (frame.op === 'ok') entry.resolve(frame.result)
-    else entry.reject(fromErrorData(frame.error))
-    return true
+    if (frame.op === 'ok') {
+      entry.resolve(frame.result)
+      return undefined
+    }
+    const error = fromErrorData(frame.error)
+    entry.reject(error)
+    return { channel: entry.channel, error }
   }
 
   reject(id: number, error: unknown): void {

@@ -1,10 +1,12 @@
 // Shared setup for client tests: a private in-process broker per test and a connection to it.
 import { Connection, type ConnectionOptions } from '../../src/client/index.js'
+import type { ClientCommand } from '../../src/protocol/frames.js'
+import type { Connector } from '../../src/transport/link.js'
 import { createInProcessBroker, type InProcessBrokerHandle, type InProcessBrokerOptions } from '../../src/hosts/in-process.js'
 
 export interface Setup {
   broker: InProcessBrokerHandle
-  connect(options?: Omit<ConnectionOptions, 'transport'>): Promise<Connection>
+  connect(options?: ConnectionOptions): Promise<Connection>
   close(): Promise<void>
 }
 
@@ -14,7 +16,7 @@ export const setup = async (options: InProcessBrokerOptions = {}): Promise<Setup
   return {
     broker,
     async connect(connectOptions = {}) {
-      const conn = await Connection.open({ requestTimeout: 2000, ...connectOptions, transport: broker.connector })
+      const conn = await Connection.open({ requestTimeout: 2000, transport: broker.connector, ...connectOptions })
       connections.push(conn)
       return conn
     },
@@ -32,3 +34,22 @@ export interface Video {
   name: string
   size: number
 }
+
+/** Wraps a connector so a test can see every frame the client sends. */
+export const spy = (connector: Connector): { connector: Connector; sent: ClientCommand[] } => {
+  const sent: ClientCommand[] = []
+  return {
+    sent,
+    connector: async (options) => {
+      const { link, welcome } = await connector(options)
+      const send = link.send.bind(link)
+      link.send = (frame) => {
+        sent.push(frame)
+        send(frame)
+      }
+      return { link, welcome }
+    },
+  }
+}
+
+export const ops = (frames: ClientCommand[], op: ClientCommand['op']) => frames.filter((f) => f.op === op)

@@ -1,0 +1,208 @@
+/**
+ * The console's typed client of the management API. It announces a console id on the vhost's
+ * management channel, waits for the broker to serve comlink on that console's own channel,
+ * and holds a Web Lock for its life so the broker can tell when it is gone. Calls time out
+ * instead of hanging; after a timeout (the broker restarted, or another host took over) it
+ * announces itself again, so the next call reaches whichever broker serves the vhost now.
+ *
+ * ```ts
+ * const management = await openManagement({ vhost: '/' })
+ * const { queues } = await management.overview()
+ * ```
+ */
+import * as Comlink from 'comlink'
+import {
+  consoleChannelName,
+  consoleLockName,
+  managementChannelName,
+  managementDirectoryName,
+  type ManagementApi,
+  type ManagementSignal,
+} from '../protocol/management.js'
+import { defaultLocks, holdLock } from '../transport/locks.js'
+import { BrokerUnavailableError, TimeoutError } from './errors.js'
+
+export type ManagementStatus = 'connected' | 'reconnecting' | 'closed'
+
+/** Every API method, returning a promise. */
+export type ManagementCalls = {
+  [K in keyof ManagementApi]: (...args: Parameters<ManagementApi[K]>) => Promise<Awaited<ReturnType<ManagementApi[K]>>>
+}
+
+export interface ManagementClient extends ManagementCalls {
+  readonly vhost: string
+  readonly consoleId: string
+  /** The epoch and id of the broker that answered last. */
+  readonly epoch: number
+  readonly brokerId: string
+  readonly status: ManagementStatus
+  /** Called on every status change; returns an unsubscribe function. */
+  onStatus(listener: (status: ManagementStatus) => void): () => void
+  close(): void
+}
+
+export interface ManagementOptions {
+  vhost?: string
+  /** How long to wait for a broker to answer the announce (ms). Default 5000. */
+  connectTimeout?: number
+  /** How long one call may take (ms). Default 5000; moveMessages gets ten times as long. */
+  callTimeout?: number
+}
+
+const METHODS = [
+  'overview',
+  'declareExchange',
+  'deleteExchange',
+  'declareQueue',
+  'deleteQueue',
+  'bind',
+  'unbind',
+  'publish',
+  'getMessages',
+  'purge',
+  'moveMessages',
+] as const satisfies ReadonlyArray<keyof ManagementApi>
+
+const ANNOUNCE_EVERY = 250
+
+/** Connects to the management API of the broker serving `vhost` on this origin. */
+export async function openManagement(options: ManagementOptions = {}): Promise<ManagementClient> {
+  const vhost = options.vhost ?? '/'
+  const connectTimeout = options.connectTimeout ?? 5000
+  const callTimeout = options.callTimeout ?? 5000
+  const consoleId = crypto.randomUUID()
+  const channel = new BroadcastChannel(consoleChannelName(vhost, consoleId))
+  const announce = new BroadcastChannel(managementChannelName(vhost))
+  const liveness = new AbortController()
+  const locks = defaultLocks()
+  const listeners = new Set<(status: ManagementStatus) => void>()
+  let status: ManagementStatus = 'reconnecting'
+  let epoch = 0
+  let brokerId = ''
+  let announcing: ReturnType<typeof setInterval> | undefined
+
+  const setStatus = (next: ManagementStatus) => {
+    if (status === next) return
+    status = next
+    for (const listener of listeners) listener(next)
+  }
+
+  let onReady: (() => void) | undefined
+  channel.addEventListener('message', (event: MessageEvent) => {
+    const signal = event.data as ManagementSignal | null
+    if (signal?.op !== 'management.ready' || signal.consoleId !== consoleId) return
+    epoch = signal.epoch
+    brokerId = signal.brokerId
+    stopAnnouncing()
+    if (status !== 'closed') setStatus('connected')
+    onReady?.()
+  })
+
+  const stopAnnouncing = () => {
+    clearInterval(announcing)
+    announcing = undefined
+  }
+  const startAnnouncing = () => {
+    if (announcing !== undefined || status === 'closed') return
+    const post = () => announce.postMessage({ op: 'management.open', consoleId } satisfies ManagementSignal)
+    post()
+    announcing = setInterval(post, ANNOUNCE_EVERY)
+  }
+
+  // The lock is what tells the broker this console is gone (closed, crashed, or cached).
+  if (locks) await holdLock(locks, consoleLockName(vhost, consoleId), liveness.signal).then((release) => liveness.signal.addEventListener('abort', release)).catch(() => {})
+
+  const close = () => {
+    if (status === 'closed') return
+    stopAnnouncing()
+    try {
+      announce.postMessage({ op: 'management.close', consoleId } satisfies ManagementSignal)
+    } catch {
+      // Closing anyway.
+    }
+    setStatus('closed')
+    liveness.abort()
+    remote[Comlink.releaseProxy]()
+    channel.close()
+    announce.close()
+  }
+
+  const remote = Comlink.wrap<ManagementApi>(channel as unknown as Comlink.Endpoint)
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onReady = undefined
+      close()
+      reject(new BrokerUnavailableError(`no broker answered the management announce on vhost '${vhost}' within ${connectTimeout} ms`))
+    }, connectTimeout)
+    onReady = () => {
+      onReady = undefined
+      clearTimeout(timer)
+      resolve()
+    }
+    startAnnouncing()
+  })
+
+  const call = (name: (typeof METHODS)[number]) =>
+    (...args: unknown[]): Promise<unknown> => {
+      if (status === 'closed') return Promise.reject(new BrokerUnavailableError('the management client is closed'))
+      const limit = name === 'moveMessages' ? callTimeout * 10 : callTimeout
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Nobody answered: the broker may have restarted elsewhere. Find it again.
+          setStatus('reconnecting')
+          startAnnouncing()
+          reject(new TimeoutError(`management call '${name}' got no answer within ${limit} ms`))
+        }, limit)
+      })
+      const fn = remote[name] as unknown as (...a: unknown[]) => Promise<unknown>
+      return Promise.race([fn(...args), timeout]).finally(() => clearTimeout(timer))
+    }
+
+  const client = {
+    vhost,
+    consoleId,
+    get epoch() {
+      return epoch
+    },
+    get brokerId() {
+      return brokerId
+    },
+    get status() {
+      return status
+    },
+    onStatus(listener: (status: ManagementStatus) => void) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close,
+    ...Object.fromEntries(METHODS.map((name) => [name, call(name)])),
+  }
+  if (typeof addEventListener === 'function') addEventListener('pagehide', close, { once: true })
+  return client as unknown as ManagementClient
+}
+
+export interface RunningVhost {
+  vhost: string
+  epoch: number
+  brokerId: string
+}
+
+/** The vhosts whose brokers serve management on this origin right now (those that answer in time). */
+export function listVhosts(wait = 300): Promise<RunningVhost[]> {
+  return new Promise((resolve) => {
+    const directory = new BroadcastChannel(managementDirectoryName())
+    const found = new Map<string, RunningVhost>()
+    directory.onmessage = (event: MessageEvent) => {
+      const data = event.data as { op?: unknown; vhost?: unknown; epoch?: unknown; brokerId?: unknown } | null
+      if (data?.op !== 'vhost' || typeof data.vhost !== 'string') return
+      found.set(data.vhost, { vhost: data.vhost, epoch: Number(data.epoch), brokerId: String(data.brokerId) })
+    }
+    directory.postMessage({ op: 'vhosts?' })
+    setTimeout(() => {
+      directory.close()
+      resolve([...found.values()].sort((a, b) => a.vhost.localeCompare(b.vhost)))
+    }, wait)
+  })
+}

@@ -1,0 +1,118 @@
+// Error classes, their codes, and errors rebuilt from the broker's ErrorData.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  AccessRefusedError,
+  ChannelError,
+  ConnectionError,
+  Exchange,
+  fromErrorData,
+  NotFoundError,
+  PreconditionFailedError,
+  PublishNackError,
+  Queue,
+  ResourceLockedError,
+  TimeoutError,
+  WarrenError,
+  ConnectionClosedError,
+  BrokerUnavailableError,
+  ContentDisallowedError,
+  SerializerNotInstalledError,
+  isRecoverable,
+} from '../../src/client/index.js'
+import { setup, type Setup } from './helpers.js'
+
+describe('fromErrorData', () => {
+  it('rebuilds the class named by the broker, with its code and reply code', () => {
+    const error = fromErrorData({ name: 'NotFoundError', code: 'NOT_FOUND', message: 'no queue', replyCode: 404, closes: 'channel' })
+    expect(error).toBeInstanceOf(NotFoundError)
+    expect(error).toBeInstanceOf(ChannelError)
+    expect(error).toBeInstanceOf(WarrenError)
+    expect(error.code).toBe('NOT_FOUND')
+    expect((error as ChannelError).replyCode).toBe(404)
+    expect(error.name).toBe('NotFoundError')
+    expect(error.message).toBe('no queue')
+  })
+
+  it('falls back on the reply code, then on what the error closed', () => {
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 406 })).toBeInstanceOf(PreconditionFailedError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 405 })).toBeInstanceOf(ResourceLockedError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 403 })).toBeInstanceOf(AccessRefusedError)
+    expect(fromErrorData({ name: 'NoRouteError', code: 'NO_ROUTE', message: '', replyCode: 312 })).toBeInstanceOf(ChannelError)
+    expect(fromErrorData({ name: 'InternalError', code: 'INTERNAL_ERROR', message: '', replyCode: 541 })).toBeInstanceOf(ConnectionError)
+    // AMQP's 504 is called CHANNEL_ERROR but is a connection error.
+    const e504 = fromErrorData({ name: 'ChannelError', code: 'CHANNEL_ERROR', message: '', replyCode: 504, closes: 'connection' })
+    expect(e504).toBeInstanceOf(ConnectionError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '' })).toBeInstanceOf(WarrenError)
+  })
+
+  it('rebuilds publish nacks and link errors', () => {
+    expect(fromErrorData({ name: 'PublishNackError', code: 'NACK', message: 'full' })).toBeInstanceOf(PublishNackError)
+    const closed = fromErrorData({ name: 'ConnectionClosedError', code: 'CONNECTION_CLOSED', message: 'down' })
+    expect(closed).toBeInstanceOf(ConnectionClosedError)
+    expect(isRecoverable(closed)).toBe(true)
+    expect(fromErrorData({ name: 'BrokerUnavailableError', code: 'BROKER_UNAVAILABLE', message: '' })).toBeInstanceOf(BrokerUnavailableError)
+  })
+
+  it('gives every class a stable code and chains causes', () => {
+    const cause = new Error('root')
+    const error = new TimeoutError('slow', { cause })
+    expect(error.code).toBe('TIMEOUT')
+    expect(error.cause).toBe(cause)
+    expect(new ContentDisallowedError('x')).toBeInstanceOf(SerializerNotInstalledError)
+    expect(new ContentDisallowedError('x').code).toBe('CONTENT_DISALLOWED')
+    expect(isRecoverable(new NotFoundError('x'))).toBe(false)
+  })
+})
+
+describe('broker errors', () => {
+  let env: Setup
+  beforeEach(async () => {
+    env = await setup()
+  })
+  afterEach(() => env.close())
+
+  it('a passive declare of a missing queue rejects with NotFoundError and closes the channel', async () => {
+    const conn = await env.connect()
+    const channel = await conn.channel()
+    const missing = new Queue('nowhere').bind(channel)
+    const error = await missing.queueDeclare({ passive: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NotFoundError)
+    expect((error as NotFoundError).replyCode).toBe(404)
+    expect(await channel.closed).toBe(error)
+    expect(channel.state).toBe('closed')
+    // Later calls reject with the error that closed the channel.
+    await expect(channel.queuePurge('x')).rejects.toBe(error)
+    // The connection lives on.
+    const other = await conn.channel()
+    await expect(new Queue('here').bind(other).declare()).resolves.toBe('here')
+  })
+
+  it('a redeclare with other properties rejects with PreconditionFailedError', async () => {
+    const conn = await env.connect()
+    await new Exchange('logs', 'fanout').bind(conn).declare()
+    const channel = await conn.channel()
+    const error = await new Exchange('logs', 'topic').bind(channel).declare().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PreconditionFailedError)
+    expect((error as PreconditionFailedError).code).toBe('PRECONDITION_FAILED')
+    expect(channel.isOpen).toBe(false)
+  })
+
+  it('the default channel reopens transparently after an error closed it', async () => {
+    const conn = await env.connect()
+    const first = conn.defaultChannel
+    await expect(new Queue('missing').bind(conn).queueDeclare({ passive: true })).rejects.toBeInstanceOf(NotFoundError)
+    expect(first.isOpen).toBe(false)
+    await expect(new Queue('fine').bind(conn).declare()).resolves.toBe('fine')
+    expect(conn.defaultChannel).not.toBe(first)
+  })
+
+  it('pending requests of a channel closed by an error reject with that error', async () => {
+    const conn = await env.connect()
+    const channel = await conn.channel()
+    const failing = channel.queueDeclare({ queue: 'q', passive: true })
+    const after = channel.queueDeclare({ queue: 'q2' })
+    const error = await failing.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(NotFoundError)
+    await expect(after).rejects.toBe(error)
+  })
+})
