@@ -1,5 +1,7 @@
 /** RabbitMQ's acknowledgement and requeue rules (features doc §4.5), driven through the Broker. */
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { startBroker } from '../harness.js'
 import { another, declareQueue, publish, readyCount, setup, takeAll } from './helpers.js'
 
 type Env = Awaited<ReturnType<typeof setup>>
@@ -306,5 +308,58 @@ describe('recover and automatic requeue', () => {
     env.broker.disconnect(leaving.id)
     expect(c.deliveries().map((d) => [d.consumerTag, d.body, d.redelivered])).toEqual([['stays', 'a', true]])
     expect(await takeAll(c, 'q')).toEqual([])
+  })
+})
+
+describe('fast-check: settling never loses, duplicates or reorders', () => {
+  // Random settle traffic from one client on two channels; everything that is not acked
+  // must end up back in the queue exactly once, in publish order, once the client is gone.
+  const step = fc.oneof(
+    fc.record({ op: fc.constant('basic.consume' as const), queue: fc.constant('q'), channel: fc.constantFrom(1, 2), consumerTag: fc.constantFrom('a', 'b', 'c') }),
+    fc.record({ op: fc.constant('basic.cancel' as const), channel: fc.constantFrom(1, 2), consumerTag: fc.constantFrom('a', 'b', 'c') }),
+    fc.record({ op: fc.constant('basic.get' as const), queue: fc.constant('q'), channel: fc.constantFrom(1, 2) }),
+    fc.record({ op: fc.constant('basic.qos' as const), channel: fc.constantFrom(1, 2), prefetchCount: fc.nat({ max: 3 }), global: fc.boolean() }),
+    fc.record({ op: fc.constant('basic.ack' as const), channel: fc.constantFrom(1, 2), deliveryTag: fc.nat({ max: 12 }), multiple: fc.boolean() }),
+    fc.record({ op: fc.constant('basic.nack' as const), channel: fc.constantFrom(1, 2), deliveryTag: fc.nat({ max: 12 }), multiple: fc.boolean() }),
+    fc.record({ op: fc.constant('basic.reject' as const), channel: fc.constantFrom(1, 2), deliveryTag: fc.integer({ min: 1, max: 12 }) }),
+    fc.record({ op: fc.constant('basic.recover' as const), channel: fc.constantFrom(1, 2) }),
+    fc.record({ op: fc.constant('channel.close' as const), channel: fc.constantFrom(1, 2) }),
+    fc.record({ op: fc.constant('channel.open' as const), channel: fc.constantFrom(1, 2) }),
+    fc.record({ op: fc.constant('publish' as const) }),
+  )
+
+  test('random consume/get/ack/nack/reject/recover/close sequences keep every unacked message once, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+        const env = await startBroker()
+        const admin = env.client('admin')
+        await admin.open()
+        await declareQueue(admin, 'q')
+        let published = 0
+        for (; published < 5; published++) await publish(admin, '', 'q', published)
+        const connect = async () => {
+          const c = env.client('fuzzer')
+          await c.open(1)
+          await c.open(2)
+          return c
+        }
+        let c = await connect()
+        for (const s of steps) {
+          // Reusing a consumer tag is a connection error (530): come back as a new connection.
+          if (!env.broker.hasClient('fuzzer')) c = await connect()
+          if (s.op === 'publish') await publish(admin, '', 'q', published++)
+          else await c.call(s)
+          if (s.op === 'basic.consume' || s.op === 'basic.qos') await env.settle()
+        }
+        await env.settle()
+        const acked = env.broker.inspect().queues.find((q) => q.name === 'q')!.counters.acked
+        env.broker.disconnect('fuzzer')
+        const left = (await takeAll(admin, 'q')) as number[]
+        expect(left).toEqual([...left].sort((x, y) => x - y))
+        expect(new Set(left).size).toBe(left.length)
+        expect(left.length).toBe(published - acked)
+      }),
+      { numRuns: 150 },
+    )
   })
 })
