@@ -45,6 +45,11 @@ export interface StoredMessage {
   redelivered: boolean
   /** Failed deliveries so far (x-delivery-count). */
   deliveryCount: number
+  /**
+   * Only on messages held by an x-delayed-message exchange (kept under a storage-only queue
+   * name, see engine/delayed.ts): when the message is due (ms, broker clock).
+   */
+  dueAt?: number
 }
 
 export interface Definitions {

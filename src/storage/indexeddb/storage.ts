@@ -82,7 +82,7 @@ export class IndexedDBStorage implements Storage {
       const tx = db.transaction('meta', 'readwrite', { durability: 'strict' })
       const previous = await tx.store.get('epoch')
       const epoch = (typeof previous === 'number' ? previous : 0) + 1
-      void tx.store.put(epoch, 'epoch')
+      quiet(tx.store.put(epoch, 'epoch'))
       await tx.done
       return { epoch }
     } catch (err) {
@@ -169,11 +169,14 @@ export class IndexedDBStorage implements Storage {
 
   /** Settles every member of the batch; never throws. */
   private async commitBatch(batch: Pending[]): Promise<void> {
-    let members: Pending[] = []
-    for (const m of batch) {
-      if (m.ops.length > 0) members.push(m)
-      else m.resolve() // nothing to make durable
-    }
+    const empty = batch.filter((m) => m.ops.length === 0)
+    await this.commitMembers(batch.filter((m) => m.ops.length > 0))
+    // Nothing to write, but still settled in order: after the writes of its batch.
+    for (const m of empty) m.resolve()
+  }
+
+  private async commitMembers(batch: Pending[]): Promise<void> {
+    let members = batch
     let retried = false
     while (members.length > 0) {
       try {

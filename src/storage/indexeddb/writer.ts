@@ -2,7 +2,11 @@
  * Issues one batch of StorageOps into one readwrite transaction, as raw requests (no
  * promise per put: this is the hot path), and keeps the per-queue counters in step.
  *
- * Ordering: IndexedDB runs a transaction's requests in the order they are issued. A few ops
+ * Two paths. A queue that only gets message.put/delete in this batch (publish and ack: the
+ * hot path) goes through issueMessages, planned as a whole (plan.ts). Everything else is
+ * issued op by op, in order, through issue().
+ *
+ * Ordering in issue(): IndexedDB runs a transaction's requests in the order they are issued. A few ops
  * must read before they write (message.update, and deleting bindings found through the
  * destination index); the ops after such an op wait for those reads (a "barrier") so a
  * later delete can never be undone by an earlier update's put. Consecutive updates share
@@ -156,7 +160,7 @@ export class BatchWriter {
         const counter = this.counter(queue)
         this.removed.delete(queue)
         if (seq > counter.lastSeq) {
-          // Seqs only grow: above lastSeq it cannot exist yet, no read needed (hot path).
+          // Above lastSeq it cannot exist yet: no read needed.
           counter.count += 1
           counter.lastSeq = seq
         } else {
@@ -176,7 +180,7 @@ export class BatchWriter {
       case 'message.update': {
         const messages = this.store('messages')
         const { redelivered, deliveryCount } = op
-        this.barrierOfUpdates = this.barrier.length === 0 || this.barrierOfUpdates
+        if (this.barrier.length === 0) this.barrierOfUpdates = true
         this.barrier.push(
           request(messages.get([op.queue, op.seq])).then((m: Record<string, unknown> | undefined) => {
             if (m) messages.put({ ...m, redelivered, deliveryCount })
