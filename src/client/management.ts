@@ -18,6 +18,7 @@ import {
   managementDirectoryName,
   type ManagementApi,
   type ManagementSignal,
+  type ManagementWire,
 } from '../protocol/management.js'
 import { defaultLocks, holdLock } from '../transport/locks.js'
 import { BrokerUnavailableError, TimeoutError } from './errors.js'
@@ -122,12 +123,11 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
     }
     setStatus('closed')
     liveness.abort()
-    remote[Comlink.releaseProxy]()
     channel.close()
     announce.close()
   }
 
-  const remote = Comlink.wrap<ManagementApi>(channel as unknown as Comlink.Endpoint)
+  const remote = Comlink.wrap<ManagementWire>(safeEndpoint(channel))
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -156,8 +156,7 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
           reject(new TimeoutError(`management call '${name}' got no answer within ${limit} ms`))
         }, limit)
       })
-      const fn = remote[name] as unknown as (...a: unknown[]) => Promise<unknown>
-      return Promise.race([fn(...args), timeout]).finally(() => clearTimeout(timer))
+      return Promise.race([remote.invoke(name, args), timeout]).finally(() => clearTimeout(timer))
     }
 
   const client = {
@@ -181,6 +180,21 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
   }
   if (typeof addEventListener === 'function') addEventListener('pagehide', close, { once: true })
   return client as unknown as ManagementClient
+}
+
+/** A comlink endpoint that drops posts once the channel is closed. */
+function safeEndpoint(channel: BroadcastChannel): Comlink.Endpoint {
+  return {
+    postMessage: (message: unknown) => {
+      try {
+        channel.postMessage(message)
+      } catch {
+        // Closed.
+      }
+    },
+    addEventListener: channel.addEventListener.bind(channel) as Comlink.Endpoint['addEventListener'],
+    removeEventListener: channel.removeEventListener.bind(channel) as Comlink.Endpoint['removeEventListener'],
+  }
 }
 
 export interface RunningVhost {
