@@ -485,8 +485,12 @@ export class Channel implements SettleTarget {
 
   /** Requeues every unacked delivery of this channel (RabbitMQ supports only requeue). */
   async basicRecover(requeue = true): Promise<void> {
+    // Only what was delivered before the command: redeliveries may arrive before its reply.
+    const before = [...this.#unsettled.values()]
     await this.request({ op: 'basic.recover', requeue })
-    for (const message of this.#unsettled.values()) message.markSettled('REQUEUED')
-    this.#unsettled.clear()
+    for (const message of before) {
+      message.markSettled('REQUEUED')
+      if (this.#unsettled.get(message.deliveryTag) === message) this.#unsettled.delete(message.deliveryTag)
+    }
   }
 }

@@ -98,8 +98,8 @@ export class Connection implements ChannelHost, AsyncDisposable {
   readonly #statusListeners = new Set<AsyncQueue<ConnectionStatus>>()
   readonly #readyWaiters = new Set<Deferred<void>>()
   readonly #drainWaiters = new Set<Deferred<void>>()
-  /** Dispatches no drainEvents call has accounted for yet. */
-  #undrained = 0
+  /** Dispatches no drainEvents call has accounted for yet (an error if a callback threw). */
+  readonly #undrained: unknown[] = []
   #rpc: ReplyClient | undefined
   #lastFailure: { channel: number; error: WarrenError; data: ErrorData } | undefined
 
@@ -313,9 +313,9 @@ export class Connection implements ChannelHost, AsyncDisposable {
    */
   drainEvents(options: { timeout?: number } = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(this.#closeError)
-    if (this.#undrained > 0) {
-      this.#undrained--
-      return Promise.resolve()
+    if (this.#undrained.length > 0) {
+      const error = this.#undrained.shift()
+      return error === undefined ? Promise.resolve() : Promise.reject(error)
     }
     const waiter = deferred<void>()
     this.#drainWaiters.add(waiter)
@@ -331,15 +331,24 @@ export class Connection implements ChannelHost, AsyncDisposable {
     })
   }
 
-  /** @internal A callback consumer dispatched a message. */
-  dispatched(): void {
-    if (this.#drainWaiters.size === 0) this.#undrained++
-    for (const waiter of this.#drainWaiters) waiter.resolve()
+  /**
+   * @internal A callback consumer dispatched a message; `error` if a callback threw (it
+   * reaches drainEvents and `status`).
+   */
+  dispatched(error?: unknown): void {
+    if (error !== undefined) this.#emit({ type: 'error', error })
+    if (this.#drainWaiters.size === 0) {
+      if (this.#undrained.length < 10_000) this.#undrained.push(error)
+      return
+    }
+    for (const waiter of this.#drainWaiters) {
+      if (error === undefined) waiter.resolve()
+      else waiter.reject(error)
+    }
   }
 
-  /** @internal An error nobody awaits (a throwing callback): reported on `status`. */
+  /** @internal An error nobody awaits (e.g. recovery could not redeclare): reported on `status`. */
   reportError(error: unknown): void {
-    for (const waiter of this.#drainWaiters) waiter.reject(error)
     this.#emit({ type: 'error', error })
   }
 

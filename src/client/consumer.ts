@@ -232,15 +232,16 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     }
     const connection = this.connection
     const run = (result: void | Promise<void>) => {
-      if (result instanceof Promise) result.catch((error) => connection.reportError(error))
+      if (result instanceof Promise) result.catch((error: unknown) => connection.reportError(error))
     }
+    let thrown: unknown
     try {
       if (this.#options.onMessage) run(this.#options.onMessage(message))
       else for (const callback of this.#callbacks) run(callback(message.body, message))
     } catch (error) {
-      connection.reportError(error)
+      thrown = error ?? new WarrenError('a consumer callback threw undefined')
     }
-    connection.dispatched()
+    connection.dispatched(thrown)
   }
 
   #decodeFailed(message: Message<T>, error: unknown): void {
