@@ -13,6 +13,7 @@ import { defaultLocks, holdLock, type LockManagerLike } from '../transport/locks
 import { isAttachMessage } from '../transport/message-port.js'
 import { brokerLockName, parseSharedWorkerName } from '../transport/names.js'
 import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
+import { serveManagement } from './management.js' // [console]
 import { systemClock } from './system-clock.js'
 
 export interface SharedBrokerOptions {
@@ -123,6 +124,7 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
     const broker = await startEngine(vhost, options)
     const host = new LinkHost(broker, locks ? { vhost, locks } : { vhost })
     stops.push(serveBroadcast(host))
+    stops.push(serveManagement(broker, vhost)) // [console] the management API for consoles of this origin (src/hosts/management.ts)
     serving = { broker, host }
     for (const port of attached.splice(0)) stops.push(servePort(host, port))
     const notice = readyNotice(broker)
