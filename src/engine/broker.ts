@@ -19,7 +19,8 @@ import { ChannelState, ConsumerState, type Delivery } from './channel.js'
 import type { Clock } from './clock.js'
 import { deadLetterProperties, isDeadLetterCycle, originalRoutingKeys, type DeathReason } from './dead-letter.js'
 import { AmqpError, accessRefused, commandInvalid, notFound, notImplemented, preconditionFailed, resourceLocked } from './errors.js'
-import { EXCHANGE_TYPES, Exchange, makeBinding, type Binding, type KnownExchangeType } from './exchange.js'
+import { DELAYED_EXCHANGE_TYPE, DelayedDelivery, delayedStoreName, delayOf, releasedProperties, type HeldMessage } from './delayed.js'
+import { Exchange, isExchangeTypeName, makeBinding, type Binding, type KnownExchangeType } from './exchange.js'
 import { validateHeadersBinding } from './headers.js'
 import { bodySize, type QueuedMessage } from './message.js'
 import { QueueState } from './queue.js'
@@ -80,6 +81,8 @@ export class Broker {
   readonly exchanges = new Map<string, Exchange>()
   /** @internal */
   readonly queues = new Map<string, QueueState>()
+  /** @internal messages held by x-delayed-message exchanges (recovery restores into it) */
+  readonly delayed: DelayedDelivery
   private readonly clients = new Map<string, ClientConnection>()
   private readonly clock: Clock
   private readonly storage: Storage | undefined
@@ -93,6 +96,7 @@ export class Broker {
   ) {
     this.vhost = options.vhost ?? '/'
     this.clock = options.clock
+    this.delayed = new DelayedDelivery(this.clock, (exchange, message) => this.releaseDelayed(exchange, message))
     this.storage = options.storage
     this.durability = options.durability ?? 'relaxed'
     this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
@@ -108,6 +112,7 @@ export class Broker {
       broker.touch(queue)
       broker.scheduleHeadExpiry(queue)
     }
+    broker.delayed.start()
     return broker
   }
 
@@ -165,6 +170,7 @@ export class Broker {
       queue.cancelHeadTimer?.()
       queue.cancelExpiryTimer?.()
     }
+    this.delayed.stop()
     await this.storage?.close()
   }
 
@@ -258,8 +264,8 @@ export class Broker {
       if (!existing) throw notFound(`exchange '${name}' in vhost '${this.vhost}'`)
       return EMPTY
     }
-    if (!(EXCHANGE_TYPES as readonly string[]).includes(command.type)) throw commandInvalid(`unknown exchange type '${command.type}'`)
-    const type = command.type as KnownExchangeType
+    if (!isExchangeTypeName(command.type)) throw commandInvalid(`unknown exchange type '${command.type}'`)
+    const type = command.type
     const durable = command.durable ?? false
     const autoDelete = command.autoDelete ?? false
     const internal = command.internal ?? false
@@ -277,6 +283,7 @@ export class Broker {
     if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`)
     const ae = args['alternate-exchange']
     if (ae !== undefined && typeof ae !== 'string') throw preconditionFailed(`invalid arg 'alternate-exchange': not a string`)
+    // An x-delayed-message exchange checks its x-delayed-type here (406 missing, 503 unknown).
     const exchange = new Exchange(name, type, durable, autoDelete, internal, args)
     this.exchanges.set(name, exchange)
     if (durable) return this.write([{ kind: 'exchange.put', exchange: { name, type, durable: true, autoDelete, internal, arguments: args } }]).then(() => EMPTY)
@@ -296,6 +303,7 @@ export class Broker {
     this.exchanges.delete(exchange.name)
     const ops: StorageOp[] = []
     if (exchange.durable) ops.push({ kind: 'exchange.delete', name: exchange.name })
+    if (exchange.type === DELAYED_EXCHANGE_TYPE) ops.push(...this.delayed.discard(exchange.name, exchange.durable))
     // Bindings to this exchange from others go too; deleting never touches queues.
     for (const other of this.exchanges.values()) {
       for (const binding of [...other.bindings.values()]) {
@@ -326,7 +334,7 @@ export class Broker {
   }
 
   private addBinding(source: Exchange, binding: Binding, durable: boolean): Promise<unknown> | unknown {
-    if (source.type === 'headers') {
+    if (source.routingType === 'headers') {
       const problem = validateHeadersBinding(binding.arguments)
       if (problem) throw preconditionFailed(problem)
     }
@@ -341,6 +349,7 @@ export class Broker {
     if (source.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
       this.exchanges.delete(source.name)
       if (source.durable) ops.push({ kind: 'exchange.delete', name: source.name })
+      if (source.type === DELAYED_EXCHANGE_TYPE) ops.push(...this.delayed.discard(source.name, source.durable))
       for (const other of this.exchanges.values())
         for (const b of [...other.bindings.values()])
           if (b.destinationKind === 'exchange' && b.destination === source.name) this.dropBinding(other, b, ops)
@@ -482,6 +491,10 @@ export class Broker {
     const priority = command.properties.priority
     if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255))
       throw preconditionFailed(`invalid priority ${priority}`)
+    if (exchange.type === DELAYED_EXCHANGE_TYPE) {
+      const delay = delayOf(command.properties.headers)
+      if (delay !== undefined) return this.holdDelayed(exchange, command, delay)
+    }
     const targets = this.route(exchange, command.routingKey, command.properties.headers)
     if (targets.size === 0) {
       if (command.mandatory)
@@ -520,6 +533,44 @@ export class Broker {
         throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
       },
     )
+  }
+
+  /**
+   * An x-delayed-message exchange holds a message with a positive x-delay until it is due. The
+   * confirm means "accepted by the exchange" (after the write, for a persistent message on a
+   * durable exchange), so the reply says routed. `mandatory` cannot be honoured: routing happens
+   * later, with nobody to return to. The plugin returns every such message as NO_ROUTE at once
+   * although it delivers it later; we send no return rather than a false one.
+   */
+  private holdDelayed(exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
+    const { routingKey, properties, body } = command
+    const stored = exchange.durable && properties.deliveryMode === 2 && this.storage !== undefined
+    const message = this.delayed.hold(exchange.name, { delay, routingKey, properties, body, size: bodySize(body), stored })
+    const accepted = { routed: true }
+    if (!stored) return accepted
+    return this.write([storedHeld(exchange.name, message)]).then(
+      () => accepted,
+      (error: unknown) => {
+        message.stored = false
+        throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
+      },
+    )
+  }
+
+  /** A held message fell due: routed now through its exchange, with x-delay negated (the plugin's mark). */
+  private releaseDelayed(exchangeName: string, message: HeldMessage): void {
+    const exchange = this.exchanges.get(exchangeName)
+    if (exchange) {
+      const properties = releasedProperties(message.properties, message.delay)
+      const ttl = parseExpirationSafe(properties.expiration)
+      const persistent = properties.deliveryMode === 2
+      for (const queue of this.route(exchange, message.routingKey, properties.headers)) {
+        const write = this.enqueue(queue, exchangeName, message.routingKey, properties, message.body, message.size, ttl, persistent)
+        if (write instanceof Promise) write.catch(() => undefined)
+      }
+    }
+    // Forgotten after the queues' writes of this same turn (one storage transaction).
+    if (message.stored) this.writeInBackground([{ kind: 'message.delete', queue: delayedStoreName(exchangeName), seq: message.seq }])
   }
 
   /** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
@@ -940,6 +991,8 @@ export class Broker {
         internal: exchange.internal,
         arguments: exchange.args,
         bindings: [...exchange.bindings.values()].map(({ id: _id, ...binding }) => binding),
+        /** Messages held by an x-delayed-message exchange. */
+        delayed: this.delayed.pending(exchange.name),
       })),
       queues: [...this.queues.values()].map((queue) => ({
         name: queue.name,
@@ -986,6 +1039,25 @@ function storedBinding(binding: Binding) {
     destinationKind: binding.destinationKind,
     routingKey: binding.routingKey,
     arguments: binding.arguments,
+  }
+}
+
+/** A held delayed message is stored as a message of a storage-only "queue" named after its exchange. */
+function storedHeld(exchange: string, message: HeldMessage): StorageOp {
+  return {
+    kind: 'message.put',
+    message: {
+      queue: delayedStoreName(exchange),
+      seq: message.seq,
+      exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      body: message.body,
+      size: message.size,
+      redelivered: false,
+      deliveryCount: 0,
+      dueAt: message.dueAt,
+    },
   }
 }
 

@@ -1,10 +1,16 @@
 import type { FieldTable } from '../protocol/frames.js'
+import { DELAYED_EXCHANGE_TYPE, parseDelayedType } from './delayed.js'
 import { headersMatch } from './headers.js'
 import { tableKey } from './table.js'
 import { TopicTrie } from './topic.js'
 
 export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers'] as const
 export type KnownExchangeType = (typeof EXCHANGE_TYPES)[number]
+/** A declared exchange's type: a routing type, or the delayed-message type that proxies to one. */
+export type ExchangeTypeName = KnownExchangeType | typeof DELAYED_EXCHANGE_TYPE
+
+export const isExchangeTypeName = (type: string): type is ExchangeTypeName =>
+  type === DELAYED_EXCHANGE_TYPE || (EXCHANGE_TYPES as readonly string[]).includes(type)
 
 export interface Binding {
   readonly source: string
@@ -107,18 +113,21 @@ export class Exchange {
   /** Bindings where this exchange is the source, by binding id. */
   readonly bindings = new Map<string, Binding>()
   private readonly router: Router
+  /** Whose routing rules apply: an x-delayed-message exchange routes as its x-delayed-type. */
+  readonly routingType: KnownExchangeType
   /** Auto-delete applies only to an exchange that once had a binding. */
   hadBinding = false
 
   constructor(
     readonly name: string,
-    readonly type: KnownExchangeType,
+    readonly type: ExchangeTypeName,
     readonly durable: boolean,
     readonly autoDelete: boolean,
     readonly internal: boolean,
     readonly args: FieldTable,
   ) {
-    this.router = ROUTERS[type]()
+    this.routingType = type === DELAYED_EXCHANGE_TYPE ? parseDelayedType(args, EXCHANGE_TYPES) : type
+    this.router = ROUTERS[this.routingType]()
   }
 
   get alternateExchange(): string | undefined {

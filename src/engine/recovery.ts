@@ -1,6 +1,7 @@
 import type { Storage } from '../storage/types.js'
 import type { Broker } from './broker.js'
-import { EXCHANGE_TYPES, Exchange, makeBinding, type KnownExchangeType } from './exchange.js'
+import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayedTypeOrUndefined, delayOf } from './delayed.js'
+import { EXCHANGE_TYPES, Exchange, isExchangeTypeName, makeBinding } from './exchange.js'
 import { QueueState } from './queue.js'
 import { parseQueueArguments } from './queue-arguments.js'
 
@@ -14,10 +15,11 @@ const PAGE = 10_000
 export async function recoverState(broker: Broker, storage: Storage): Promise<void> {
   const definitions = await storage.loadDefinitions()
   for (const stored of definitions.exchanges) {
-    if (!(EXCHANGE_TYPES as readonly string[]).includes(stored.type) || broker.exchanges.has(stored.name)) continue
+    if (!isExchangeTypeName(stored.type) || broker.exchanges.has(stored.name)) continue
+    if (stored.type === DELAYED_EXCHANGE_TYPE && !delayedTypeOrUndefined(stored.arguments, EXCHANGE_TYPES)) continue
     broker.exchanges.set(
       stored.name,
-      new Exchange(stored.name, stored.type as KnownExchangeType, true, stored.autoDelete, stored.internal, stored.arguments),
+      new Exchange(stored.name, stored.type, true, stored.autoDelete, stored.internal, stored.arguments),
     )
   }
   for (const stored of definitions.queues) {
@@ -58,5 +60,30 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
       if (page.length < PAGE) break
     }
     queue.nextSeq = after + 1
+  }
+  for (const exchange of broker.exchanges.values())
+    if (exchange.type === DELAYED_EXCHANGE_TYPE && exchange.durable) await recoverDelayed(broker, storage, exchange.name)
+}
+
+/** What a durable delayed exchange was holding; overdue messages fall due as soon as the broker starts. */
+async function recoverDelayed(broker: Broker, storage: Storage, exchange: string): Promise<void> {
+  const name = delayedStoreName(exchange)
+  let after = 0
+  for (;;) {
+    const page = await storage.loadMessages(name, after, PAGE)
+    for (const stored of page) {
+      broker.delayed.restore(exchange, {
+        seq: stored.seq,
+        dueAt: stored.dueAt ?? 0,
+        delay: delayOf(stored.properties.headers) ?? 0,
+        routingKey: stored.routingKey,
+        properties: stored.properties,
+        body: stored.body,
+        size: stored.size,
+        stored: true,
+      })
+      after = stored.seq
+    }
+    if (page.length < PAGE) break
   }
 }

@@ -6,7 +6,7 @@ import { readyOf, setup } from './setup.js'
 
 const START_SECONDS = 1_700_000_000 // FakeClock starts at 1_700_000_000_000 ms
 
-type Msg = { body: unknown; routingKey: string; exchange: string; properties: { headers?: Record<string, unknown>; expiration?: string; [k: string]: unknown } } | null
+type Msg = { properties: { headers?: Record<string, unknown> } } | null | undefined
 const deaths = (m: Msg) => m?.properties.headers?.['x-death'] as Record<string, unknown>[]
 
 /** Queue 'q' dead-letters through fanout exchange 'dlx' into queue 'dead'. */
