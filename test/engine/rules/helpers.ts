@@ -15,7 +15,7 @@ export async function setup(options: { storage?: Storage } = {}) {
 }
 
 /** A second client (another connection) with channel 1 open. */
-export async function another(env: Env, id?: string): Promise<Client> {
+export async function another(env: Pick<Env, 'client'>, id?: string): Promise<Client> {
   const other = env.client(id)
   await other.open()
   return other
@@ -57,5 +57,5 @@ export async function takeAll(c: Client, queue: string, channel = 1): Promise<un
 export const readyCount = async (c: Client, queue: string) =>
   (await c.ok<{ messageCount: number }>({ op: 'queue.declare', queue, passive: true })).messageCount
 
-export const queueExists = (env: Env, queue: string) => env.broker.queues.has(queue)
-export const exchangeExists = (env: Env, exchange: string) => env.broker.exchanges.has(exchange)
+export const queueExists = (env: Pick<Env, 'broker'>, queue: string) => env.broker.queues.has(queue)
+export const exchangeExists = (env: Pick<Env, 'broker'>, exchange: string) => env.broker.exchanges.has(exchange)
