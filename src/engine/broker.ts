@@ -958,6 +958,8 @@ export class Broker {
 
   /** Forgets settled or dropped messages in storage. */
   private forget(queue: QueueState, messages: QueuedMessage[]): void {
+    // queue.delete already dropped a deleted queue's messages; its seqs may now belong to a new queue of that name.
+    if (queue.deleted) return
     const ops: StorageOp[] = []
     for (const message of messages) if (message.stored) ops.push({ kind: 'message.delete', queue: queue.name, seq: message.seq })
     this.writeInBackground(ops)

@@ -268,6 +268,22 @@ describe('messages', () => {
     expect(await takeAll(third.c, 'dq')).toEqual(['c'])
   })
 
+  test('settling a delivery of a deleted durable queue does not touch a new queue of the same name', async () => {
+    const { c, restart, ...env } = await durableSetup()
+    await declareQueue(c, 'dq', { durable: true })
+    await publish(c, '', 'dq', 'old', PERSISTENT)
+    await c.open(2)
+    const acked = await c.ok({ op: 'basic.get', queue: 'dq', channel: 2 })
+    await c.ok({ op: 'queue.delete', queue: 'dq' })
+    await declareQueue(c, 'dq', { durable: true })
+    await publish(c, '', 'dq', 'new-1', PERSISTENT)
+    await publish(c, '', 'dq', 'new-2', PERSISTENT)
+    // The old delivery has the same position (seq) in its queue as new-1 has in the new one.
+    await c.ok({ op: 'basic.ack', deliveryTag: acked.message.deliveryTag, channel: 2 })
+    const after = await restart(env)
+    expect(await takeAll(after.c, 'dq')).toEqual(['new-1', 'new-2'])
+  })
+
   test('a durable queue with x-max-length keeps its limit after a restart', async () => {
     const { c, restart, ...env } = await durableSetup()
     await declareQueue(c, 'dq', { durable: true, arguments: { 'x-max-length': 2 } })
