@@ -27,6 +27,7 @@ import { QueueState } from './queue.js'
 import { inequivalentArgument, parseExpiration, parseQueueArguments } from './queue-arguments.js'
 import { tablesEqual } from './table.js'
 import { recoverState } from './recovery.js'
+import { DirectReplyTo, REPLY_TO, isReplyAddress } from './reply-to.js'
 
 export interface BrokerOptions {
   vhost?: string
@@ -83,6 +84,7 @@ export class Broker {
   readonly queues = new Map<string, QueueState>()
   /** @internal messages held by x-delayed-message exchanges (recovery restores into it) */
   readonly delayed: DelayedDelivery
+  private readonly replyTo: DirectReplyTo
   private readonly clients = new Map<string, ClientConnection>()
   private readonly clock: Clock
   private readonly storage: Storage | undefined
@@ -100,6 +102,7 @@ export class Broker {
     this.storage = options.storage
     this.durability = options.durability ?? 'relaxed'
     this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
+    this.replyTo = new DirectReplyTo(this.brokerId)
     for (const [name, type] of PREDECLARED) this.exchanges.set(name, new Exchange(name, type, true, false, false, {}))
   }
 
@@ -362,6 +365,7 @@ export class Broker {
     const name = command.queue === '' ? this.generateQueueName() : command.queue
     const existing = this.queues.get(name)
     if (command.passive) {
+      if (name === REPLY_TO || isReplyAddress(name)) return this.declareReplyAddress(name)
       if (!existing) throw notFound(`queue '${name}' in vhost '${this.vhost}'`)
       this.checkExclusive(client, existing)
       this.touch(existing)
@@ -491,6 +495,11 @@ export class Broker {
     const priority = command.properties.priority
     if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255))
       throw preconditionFailed(`invalid priority ${priority}`)
+    // Direct reply-to: a request's replyTo becomes its channel's address; a reply to such an
+    // address goes straight to that consumer and counts as routed.
+    if (command.properties.replyTo === REPLY_TO)
+      command = { ...command, properties: { ...command.properties, replyTo: this.replyTo.addressFor(channel) } }
+    if (command.exchange === '' && isReplyAddress(command.routingKey)) return this.deliverReply(command)
     if (exchange.type === DELAYED_EXCHANGE_TYPE) {
       const delay = delayOf(command.properties.headers)
       if (delay !== undefined) return this.holdDelayed(exchange, command, delay)
@@ -571,6 +580,31 @@ export class Broker {
     }
     // Forgotten after the queues' writes of this same turn (one storage transaction).
     if (message.stored) this.writeInBackground([{ kind: 'message.delete', queue: delayedStoreName(exchangeName), seq: message.seq }])
+  }
+
+  /** A reply to a direct reply-to address: no queue, straight to the requester's consumer, dropped if it is gone. */
+  private deliverReply(command: BasicPublish): ReplyResults['basic.publish'] {
+    const target = this.replyTo.lookup(command.routingKey)
+    const client = target && this.clients.get(target.channel.connectionId)
+    if (target && client?.channels.get(target.channel.id) === target.channel)
+      client.send({
+        op: 'basic.deliver',
+        channel: target.channel.id,
+        consumerTag: target.tag,
+        deliveryTag: target.channel.nextDeliveryTag(),
+        redelivered: false,
+        exchange: '',
+        routingKey: command.routingKey,
+        properties: command.properties,
+        body: command.body,
+      })
+    return { routed: true }
+  }
+
+  /** Passive declare of a reply address: it exists while its requester's channel does (RabbitMQ's liveness check). */
+  private declareReplyAddress(name: string): ReplyResults['queue.declare'] {
+    if (name !== REPLY_TO && !this.replyTo.lookup(name)) throw notFound(`queue '${name}' in vhost '${this.vhost}'`)
+    return { queue: name, messageCount: 0, consumerCount: 1 }
   }
 
   /** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
@@ -695,9 +729,13 @@ export class Broker {
     exclusive: boolean,
     args: FieldTable,
   ): ReplyResults['basic.consume'] {
-    const queue = this.queueFor(client, queueName)
     const tag = requestedTag || `amq.ctag-${this.brokerId}-${(++this.generated).toString(36)}`
-    if (channel.consumers.has(tag)) throw new AmqpError(530, `attempt to reuse consumer tag '${tag}'`)
+    if (channel.consumers.has(tag) || this.replyTo.of(channel)?.tag === tag) throw new AmqpError(530, `attempt to reuse consumer tag '${tag}'`)
+    if (queueName === REPLY_TO) {
+      this.replyTo.consume(channel, tag, noAck)
+      return { consumerTag: tag }
+    }
+    const queue = this.queueFor(client, queueName)
     if (exclusive && queue.options.singleActiveConsumer)
       throw accessRefused(`queue '${queue.name}' in vhost '${this.vhost}' has single active consumer: exclusive consume not allowed`)
     if (queue.consumers.some((consumer) => consumer.exclusive))
@@ -716,6 +754,7 @@ export class Broker {
   }
 
   private cancel(channel: ChannelState, tag: string): unknown {
+    if (this.replyTo.cancel(channel, tag)) return EMPTY
     const consumer = channel.consumers.get(tag)
     if (consumer) this.removeConsumer(consumer)
     return EMPTY
@@ -884,6 +923,7 @@ export class Broker {
   private closeChannel(client: ClientConnection, channel: ChannelState): void {
     if (client.channels.get(channel.id) !== channel) return
     client.channels.delete(channel.id)
+    this.replyTo.closeChannel(channel)
     // Requeue first and detach every consumer before anything drains: a single-active-consumer
     // successor then gets the returned (older) messages first, and is never one of this channel's.
     const returned = channel.takeAll()

@@ -53,6 +53,11 @@ export class ChannelState {
     return this.globalPrefetch === 0 || this.consumerUnacked < this.globalPrefetch
   }
 
+  /** A tag for a delivery nobody acks (direct reply-to): it still takes its place in the sequence. */
+  nextDeliveryTag(): number {
+    return this.nextTag++
+  }
+
   track(queue: QueueState, message: QueuedMessage, consumer: ConsumerState | undefined, noAck: boolean): number {
     const tag = this.nextTag++
     if (noAck) return tag
