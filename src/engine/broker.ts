@@ -183,6 +183,8 @@ export class Broker {
 
   private fail(client: ClientConnection, command: ClientCommand, error: unknown): void {
     this.stats.rejectedFrames++
+    // A late (storage) failure for a client that is gone, or reconnected under the same id, is nobody's answer.
+    if (this.clients.get(client.id) !== client) return
     if (error instanceof NackError) {
       if (command.id !== undefined)
         client.send({ op: 'error', id: command.id, error: errorData('PublishNackError', 'NACK', error.message) })

@@ -257,6 +257,18 @@ describe('malformed frames', () => {
     expect(c.events).toHaveLength(count)
   })
 
+  test('no confirm nack reaches a client after it disconnected', async () => {
+    const storage = new MemoryStorage()
+    const { c, broker, settle } = await setup({ storage })
+    await declareQueue(c, 'dq', { durable: true })
+    const count = c.events.length
+    storage.failApplies('quota')
+    c.cast({ op: 'basic.publish', exchange: '', routingKey: 'dq', properties: { deliveryMode: 2 }, body: 'm', id: 1000 } as never)
+    broker.disconnect(c.id)
+    await settle()
+    expect(c.events).toHaveLength(count)
+  })
+
   // fast-check: any sequence of arbitrary frames leaves the broker usable.
   const names = fc.constantFrom('', 'q', 'ex', 'amq.direct', 'amq.fanout', 'amq.topic', 'amq.headers', 'x', 'amq.gen-1')
   const junk = fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined))
