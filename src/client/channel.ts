@@ -93,7 +93,7 @@ export interface PublishArgs {
 
 export type ChannelState = 'open' | 'closing' | 'closed'
 
-export class Channel implements SettleTarget {
+export class Channel implements SettleTarget, AsyncDisposable {
   readonly number: number
   readonly #host: ChannelHost
   /** A recovery channel: its frames go out before the connection is ready. */
@@ -262,6 +262,10 @@ export class Channel implements SettleTarget {
       // Closing is best effort: the broker may already have closed it, or be gone.
     }
     this.terminate(new ChannelClosedError(`channel ${this.number} was closed by the application`), false)
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 
   /**

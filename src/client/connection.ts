@@ -31,6 +31,8 @@ import { AsyncQueue } from './util/async-queue.js'
 import { deferred, type Deferred } from './util/deferred.js'
 import { sleep } from './util/sleep.js'
 
+const MAX_CHANNEL = 65535
+
 const isErrorData = (error: unknown): error is ErrorData =>
   error instanceof Error && typeof (error as { code?: unknown }).code === 'string'
 
@@ -65,10 +67,7 @@ export interface Declarable {
   bind(target: Channel | Connection): { declare(): Promise<unknown> }
 }
 
-export interface ConsumeOptions<T> extends Omit<ConsumerOptions<T>, 'queues' | 'callbacks' | 'onMessage' | 'ownsChannel'> {
-  /** Ends the iteration (and the consumer) when aborted. */
-  signal?: AbortSignal
-}
+export type ConsumeOptions<T> = Omit<ConsumerOptions<T>, 'queues' | 'callbacks' | 'onMessage' | 'ownsChannel'>
 
 export class Connection implements ChannelHost, AsyncDisposable {
   readonly url: string
@@ -234,8 +233,18 @@ export class Connection implements ChannelHost, AsyncDisposable {
     return this.#default
   }
 
+  /** The next free channel number, wrapping at AMQP's 65535 (freed numbers are reused late). */
+  #allocateChannel(): number {
+    for (let tries = 0; tries < MAX_CHANNEL; tries++) {
+      const number = this.#nextChannel
+      this.#nextChannel = number >= MAX_CHANNEL ? 1 : number + 1
+      if (!this.#channels.has(number)) return number
+    }
+    throw new WarrenError(`all ${MAX_CHANNEL} channels of the connection are open`)
+  }
+
   #createChannel(): Channel {
-    const channel = new Channel(this, this.#nextChannel++)
+    const channel = new Channel(this, this.#allocateChannel())
     this.#channels.set(channel.number, channel)
     if (this.#state === 'closed') channel.terminate(this.#closeError!, true)
     return channel
@@ -260,14 +269,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
    * ```
    */
   consume<T>(queue: Queue<T> | string, options: ConsumeOptions<T> = {}): Consumer<T> {
-    const { signal, ...rest } = options
-    const consumer = new Consumer<T>(this.#createChannel(), { ...rest, queues: queue, ownsChannel: true })
-    if (signal) {
-      const stop = () => consumer.cancel().catch(() => {})
-      if (signal.aborted) stop()
-      else signal.addEventListener('abort', stop, { once: true })
-    }
-    return consumer
+    return new Consumer<T>(this.#createChannel(), { ...options, queues: queue, ownsChannel: true })
   }
 
   simpleQueue<T = unknown>(name: string | Queue<T>, options: SimpleQueueOptions = {}): SimpleQueue<T> {
@@ -541,7 +543,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
     let channel: Channel | undefined
     const current = () => {
       if (!channel || channel.state !== 'open') {
-        channel = new Channel(this, this.#nextChannel++, { internal: true })
+        channel = new Channel(this, this.#allocateChannel(), { internal: true })
         this.#channels.set(channel.number, channel)
         channel.reopen().catch(() => {})
       }

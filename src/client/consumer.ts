@@ -43,6 +43,11 @@ export interface ConsumerOptions<T> {
   onCancel?: (consumerTag: string) => void
   /** Declare the queues (and their exchanges and bindings) before consuming. Default true. */
   autoDeclare?: boolean
+  /**
+   * Stops the consumer when aborted: an iteration ends at once, and messages it had
+   * buffered but not yielded go back to their queue.
+   */
+  signal?: AbortSignal
   /** Close the channel when the consumer ends (used by `connection.consume`). @internal */
   ownsChannel?: boolean
 }
@@ -68,6 +73,11 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#accept = resolveAccept(options.accept)
     const queues = typeof options.queues === 'string' || options.queues instanceof Queue ? [options.queues] : options.queues
     this.#queues = queues.map((q) => (typeof q === 'string' ? new Queue<T>(q, { noDeclare: true }) : q))
+    const { signal } = options
+    if (signal) {
+      if (signal.aborted) queueMicrotask(() => this.#abort())
+      else signal.addEventListener('abort', () => this.#abort(), { once: true })
+    }
   }
 
   /** The queues; once consuming, bound copies (a server-named queue then has its name). */
@@ -186,6 +196,10 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
   [Symbol.asyncIterator](): AsyncIterator<Message<T>> {
     if (this.#callbackMode) throw new WarrenError('this consumer has callbacks: it cannot also be iterated')
     const iterator = this.#queue()
+    if (this.#options.signal?.aborted) {
+      void iterator.return()
+      return iterator
+    }
     if (!this.#starting) {
       this.consume().catch((error) => iterator.fail(error))
     }
@@ -194,6 +208,12 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.cancel()
+  }
+
+  #abort(): void {
+    // return() requeues what the reader never saw and cancels (see #queue).
+    if (this.#iterator) void this.#iterator.return()
+    else this.cancel().catch(() => {})
   }
 
   #bindAll(channel: Channel): Queue<T>[] {

@@ -117,6 +117,24 @@ describe('Consumer', () => {
     expect(got).toEqual([1])
   })
 
+  it('aborting stops at once and requeues what was buffered', async () => {
+    const { conn, queue } = await fill('abort-buffered', [1, 2, 3])
+    const controller = new AbortController()
+    const got: unknown[] = []
+    const consumer = conn.consume(queue, { signal: controller.signal, prefetch: 3 })
+    for await (const message of consumer) {
+      got.push(message.body)
+      message.ack()
+      // Wait until the other two sit in the consumer's buffer (no longer ready in the queue).
+      while ((await queue.bind(conn).queueDeclare()).messageCount > 0) await tick()
+      controller.abort()
+    }
+    expect(got).toEqual([1])
+    await tick()
+    await tick()
+    expect((await queue.bind(conn).queueDeclare()).messageCount).toBe(2)
+  })
+
   it('a broker cancel (queue deleted) ends the iteration and calls onCancel', async () => {
     const { conn, queue } = await fill('doomed', [1])
     const cancelled: string[] = []
