@@ -944,16 +944,31 @@ export class Broker {
 
   // ------------------------------------------------------------------ expiry and dead-lettering
 
+  /**
+   * Keeps the queue's one timer on its head's deadline. A pending timer due no later than
+   * that is kept: it re-arms when it fires, so consuming from a TTL queue does not cancel and
+   * set a timer per message.
+   */
   private scheduleHeadExpiry(queue: QueueState): void {
+    const at = queue.deleted || this.stopped ? undefined : queue.ready.peek()?.expiresAt
+    if (at === undefined) {
+      queue.cancelHeadTimer?.()
+      return
+    }
+    if (queue.cancelHeadTimer && queue.headTimerAt !== undefined && queue.headTimerAt <= at) return
     queue.cancelHeadTimer?.()
-    queue.cancelHeadTimer = undefined
-    const head = queue.ready.peek()
-    if (!head || head.expiresAt === undefined || queue.deleted || this.stopped) return
-    const delay = Math.max(0, head.expiresAt - this.clock.now())
-    queue.cancelHeadTimer = this.clock.schedule(delay, () => {
+    const cancel = this.clock.schedule(Math.max(0, at - this.clock.now()), () => {
       queue.cancelHeadTimer = undefined
+      queue.headTimerAt = undefined
       this.expireHead(queue)
     })
+    queue.headTimerAt = at
+    // Whoever cancels (purge, delete, stop) also clears the state this check relies on.
+    queue.cancelHeadTimer = () => {
+      cancel()
+      queue.cancelHeadTimer = undefined
+      queue.headTimerAt = undefined
+    }
   }
 
   /** Removes expired messages at the head (only the head: RabbitMQ's rule). */

@@ -28,6 +28,8 @@ export class QueueState {
   readonly counters: QueueCounters = { published: 0, delivered: 0, acked: 0, redelivered: 0, deadLettered: 0, expired: 0 }
   /** Cancels the pending head-expiry timer. */
   cancelHeadTimer: (() => void) | undefined
+  /** Deadline of the pending head-expiry timer. */
+  headTimerAt: number | undefined
   /** Cancels the pending x-expires timer. */
   cancelExpiryTimer: (() => void) | undefined
   private cursor = 0

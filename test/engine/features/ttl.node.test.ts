@@ -175,6 +175,30 @@ describe('message TTL', () => {
     expect(c.of('channel.closed')).toHaveLength(1)
   })
 
+  it('consuming a TTL queue does not set a timer per message (the pending one re-arms when it fires)', async () => {
+    const { declare, publish, clock, get } = await setup()
+    await declare('q', { 'x-message-ttl': 10_000 })
+    for (let i = 0; i < 500; i++) {
+      await publish('q', i)
+      clock.advance(1)
+    }
+    let scheduled = 0
+    const schedule = clock.schedule.bind(clock)
+    clock.schedule = (delay, fn) => {
+      scheduled++
+      return schedule(delay, fn)
+    }
+    for (let i = 0; i < 250; i++) expect((await get('q'))?.body).toBe(i)
+    expect(scheduled).toBe(0)
+    expect(clock.pending).toBe(1)
+    // The kept timer was for message 0 (due at 10 s); firing, it re-arms for the new head, 250.
+    clock.advance(10_000 - 500)
+    expect(clock.pending).toBe(1)
+    expect(scheduled).toBe(1)
+    clock.advance(250)
+    expect((await get('q'))?.body).toBe(251)
+  })
+
   it('one timer per queue: a thousand messages with TTLs keep the pending timers at one', async () => {
     const { declare, publish, clock, broker } = await setup()
     await declare('q', { 'x-message-ttl': 60_000 })
