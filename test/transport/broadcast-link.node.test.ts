@@ -244,3 +244,42 @@ describe('BroadcastChannel link', () => {
     expect(missing).toMatchObject({ op: 'error', error: { replyCode: 404 } })
   })
 })
+
+describe('BroadcastChannel link, edge cases', () => {
+  it('a frame structured clone refuses gets an EncodeError reply; the rest of its batch still goes', async () => {
+    const locks = new FakeLocks()
+    await host(locks)
+    const { client } = await connect(locks)
+    ok(await client.call({ op: 'channel.open', channel: 1 }))
+    ok(await client.call({ op: 'queue.declare', channel: 1, queue: 'q' }))
+    const [bad, good] = await Promise.all([
+      client.call({ op: 'basic.publish', channel: 1, exchange: '', routingKey: 'q', properties: {}, body: () => 1 }),
+      client.call({ op: 'basic.publish', channel: 1, exchange: '', routingKey: 'q', properties: {}, body: 'fine' }),
+    ])
+    expect(bad).toMatchObject({ op: 'error', error: { name: 'EncodeError', code: 'ENCODE' } })
+    expect(good.op).toBe('ok')
+  })
+
+  it('a request after close() gets a CONNECTION_CLOSED reply', async () => {
+    const locks = new FakeLocks()
+    await host(locks)
+    const { client, link } = await connect(locks)
+    await link.close()
+    expect(await client.call({ op: 'channel.open', channel: 1 })).toMatchObject({ op: 'error', error: { code: 'CONNECTION_CLOSED' } })
+    expect(locks.held()).not.toContain(`warren:/:client:${link.clientId}`)
+  })
+
+  it('frames from another broker session never reach the client while it is down', async () => {
+    const locks = new FakeLocks()
+    const first = await startHost(locks)
+    const { client, link } = await connect(locks)
+    first.kill()
+    await until(() => link.state === 'down', 1000, 'down')
+    // A stale delivery posted on the client's channel while down is ignored.
+    const spoof = new BroadcastChannel(clientChannelName('/', link.clientId))
+    spoof.postMessage([{ op: 'basic.deliver', channel: 1, consumerTag: 'x', deliveryTag: 1, redelivered: false, exchange: '', routingKey: 'q', properties: {}, body: 1 }])
+    spoof.close()
+    await sleep(30)
+    expect(client.events).toEqual([])
+  })
+})

@@ -25,7 +25,10 @@ async function open(page: Page, url = 'shared://'): Promise<Opened> {
 
 /** Runs an ApiRig method in dedicated worker `index` of `page`. */
 const inWorker = <T = unknown>(page: Page, index: number, method: string, ...args: unknown[]) =>
-  page.evaluate(([i, m, a]) => window.api.w(i as number, m as never, ...(a as never[])), [index, method, args] as const) as Promise<T>
+  page.evaluate(
+    ([i, m, a]) => (window.api.w as (i: number, m: string, ...rest: unknown[]) => Promise<unknown>)(i as number, m as string, ...(a as unknown[])),
+    [index, method, args] as const,
+  ) as Promise<T>
 
 const seen = (page: Page, key: string) => page.evaluate((k) => window.api.seen(k), key)
 

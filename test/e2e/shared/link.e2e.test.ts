@@ -345,3 +345,34 @@ describe('shared broker, MessagePort link and throughput', () => {
     })
   }
 })
+
+describe('shared broker, back/forward cache', () => {
+  // Playwright starts Chromium with the bfcache off, so the page plays the events itself;
+  // the locks, channels and the broker are real.
+  it('pagehide(persisted) releases the client: its unacked messages go to another consumer; pageshow rejoins', async () => {
+    const a = await harness.openPage(PAGE)
+    const b = await harness.openPage(PAGE)
+    const ca = await connect(a)
+    const cb = await connect(b)
+    const setup = [
+      { op: 'channel.open', channel: 1 },
+      { op: 'queue.declare', channel: 1, queue: 'cached' },
+    ]
+    for (const [page, id] of [[a, ca.clientId], [b, cb.clientId]] as const)
+      await page.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [id, setup] as const)
+    expect(await call(a, ca.clientId, { op: 'basic.consume', channel: 1, queue: 'cached', consumerTag: 'held' })).toMatchObject({ op: 'ok' })
+    await b.evaluate((id) => window.t.publishMany(id, { channel: 1, exchange: '', routingKey: 'cached', n: 3 }), cb.clientId)
+    await a.waitForFunction((id) => window.t.deliveries(id).length === 3, ca.clientId)
+
+    await a.evaluate(() => window.t.bfcache(true))
+    expect(await a.evaluate((id) => window.t.state(id).state, ca.clientId)).toBe('frozen')
+    await b.evaluate((id) => window.t.consumeAcking(id, 1, 'cached', 'taker'), cb.clientId)
+    await b.waitForFunction((id) => window.t.seen(id).length === 3, cb.clientId)
+    expect((await b.evaluate((id) => window.t.seen(id), cb.clientId)).every((d) => d.redelivered)).toBe(true)
+
+    await a.evaluate(() => window.t.bfcache(false))
+    await a.waitForFunction((id) => window.t.state(id).welcomes.length === 1, ca.clientId)
+    expect(await call(a, ca.clientId, { op: 'channel.open', channel: 1 })).toMatchObject({ op: 'ok' })
+    await Promise.all([a.close(), b.close()])
+  })
+})

@@ -63,6 +63,10 @@ const t = {
       channel.close()
     }
   },
+  /** Plays the page entering (true) or leaving (false) the back/forward cache. */
+  bfcache(entering: boolean): void {
+    window.dispatchEvent(new PageTransitionEvent(entering ? 'pagehide' : 'pageshow', { persisted: true }))
+  },
   /** Asks the broker (through a fresh SharedWorker port) for its host and engine counters. */
   brokerStats(vhost = '/'): Promise<unknown> {
     const worker = new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name: sharedWorkerName(vhost) })
