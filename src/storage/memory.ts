@@ -61,6 +61,10 @@ export class MemoryStorage implements Storage {
     return this.guard(() => this.logs.get(queue)?.size ?? 0)
   }
 
+  lastSeq(queue: string): Promise<number> {
+    return this.guard(() => this.logs.get(queue)?.lastSeq ?? 0)
+  }
+
   /**
    * Applies synchronously (so nothing the caller does afterwards can change what was
    * stored) and resolves in a microtask. A call is all-or-nothing: values are cloned
@@ -134,6 +138,9 @@ export class MemoryStorage implements Storage {
       case 'message.delete':
         this.logs.get(op.queue)?.delete(op.seq)
         return
+      case 'message.deleteRange':
+        this.logs.get(op.queue)?.deleteRange(op.fromSeq, op.toSeq)
+        return
       case 'message.update': {
         const m = this.logs.get(op.queue)?.get(op.seq)
         if (m) {
@@ -168,6 +175,8 @@ const copy = <T>(value: T): T => structuredClone(value)
 class MessageLog {
   private readonly bySeq = new Map<number, StoredMessage>()
   private order: number[] = []
+  /** Highest seq ever put (kept when messages go, as the IndexedDB counter keeps it). */
+  lastSeq = 0
 
   get size(): number {
     return this.bySeq.size
@@ -179,6 +188,7 @@ class MessageLog {
 
   put(message: StoredMessage): void {
     const { seq } = message
+    if (seq > this.lastSeq) this.lastSeq = seq
     if (!this.bySeq.has(seq)) {
       const last = this.order[this.order.length - 1]
       if (last === undefined || seq > last) {
@@ -196,6 +206,14 @@ class MessageLog {
     if (this.bySeq.delete(seq) && this.order.length > 64 && this.bySeq.size * 2 < this.order.length) {
       this.order = this.order.filter((s) => this.bySeq.has(s))
     }
+  }
+
+  deleteRange(fromSeq: number, toSeq: number): void {
+    const start = firstAtLeast(this.order, fromSeq)
+    const end = firstAbove(this.order, toSeq)
+    if (end <= start) return
+    for (let i = start; i < end; i++) this.bySeq.delete(this.order[i]!)
+    this.order.splice(start, end - start)
   }
 
   purge(upToSeq: number): void {

@@ -72,6 +72,11 @@ export type StorageOp =
   | { kind: 'message.delete'; queue: string; seq: number }
   /** Marks a message redelivered and sets its delivery count (requeue after a delivery). */
   | { kind: 'message.update'; queue: string; seq: number; redelivered: boolean; deliveryCount: number }
+  /**
+   * Deletes the queue's messages with fromSeq <= seq <= toSeq (purging messages paged out
+   * to storage, while unacked ones below the range stay).
+   */
+  | { kind: 'message.deleteRange'; queue: string; fromSeq: number; toSeq: number }
 
 export type Durability = 'relaxed' | 'strict'
 
@@ -83,6 +88,11 @@ export interface Storage {
   loadMessages(queue: string, afterSeq: number, limit: number): Promise<StoredMessage[]>
   /** Number of stored messages of `queue` (kept as a counter, not counted). */
   countMessages(queue: string): Promise<number>
+  /**
+   * The highest seq ever stored for `queue`, even if that message is gone (0 if none, or
+   * after queue.delete): a recovered queue continues above it, so seqs are never reused.
+   */
+  lastSeq(queue: string): Promise<number>
   /**
    * Applies changes. Calls made in the same turn are committed in one transaction;
    * the promise resolves when that transaction is durable (per `durability`).

@@ -358,6 +358,46 @@ export function storageContract(
         expect(seqs(await s.loadMessages('q', 0, 100))).toEqual([6, 7, 8, 10, 11, 12])
         expect(await s.countMessages('q')).toBe(6)
       })
+
+      it('deleteRange removes exactly the seqs in [fromSeq, toSeq], in order with the ops around it', async () => {
+        const s = await opened()
+        await s.apply(putAll([...range(1, 10), 20].map((n) => message('q', n))))
+        await s.apply(putAll([message('other', 5)]))
+        await s.apply([{ kind: 'message.deleteRange', queue: 'q', fromSeq: 4, toSeq: 7 }])
+        expect(seqs(await s.loadMessages('q', 0, 100))).toEqual([1, 2, 3, 8, 9, 10, 20])
+        expect(await s.countMessages('q')).toBe(7)
+        expect(await s.countMessages('other')).toBe(1)
+        // Holes, bounds past the last seq, an empty range and a put before it in one call.
+        await s.apply([
+          { kind: 'message.delete', queue: 'q', seq: 9 },
+          { kind: 'message.put', message: message('q', 21) },
+          { kind: 'message.deleteRange', queue: 'q', fromSeq: 9, toSeq: Infinity },
+          { kind: 'message.deleteRange', queue: 'q', fromSeq: 3, toSeq: 2 },
+          { kind: 'message.put', message: message('q', 22) },
+        ])
+        expect(seqs(await s.loadMessages('q', 0, 100))).toEqual([1, 2, 3, 8, 22])
+        expect(await s.countMessages('q')).toBe(5)
+        await s.apply([{ kind: 'message.deleteRange', queue: 'nope', fromSeq: 0, toSeq: 100 }])
+        const bad = await rejection(s.apply([{ kind: 'message.deleteRange', queue: 'q', fromSeq: Number.NaN, toSeq: 1 }]))
+        expect(bad).toBeInstanceOf(StorageFailure)
+      })
+
+      it('lastSeq is the highest seq ever stored, kept when messages go, reset by queue.delete', async () => {
+        let s = await opened()
+        expect(await s.lastSeq('q')).toBe(0)
+        await s.apply(putAll([message('q', 3), message('q', 7), message('q', 5)]))
+        expect(await s.lastSeq('q')).toBe(7)
+        await s.apply([
+          { kind: 'message.delete', queue: 'q', seq: 7 },
+          { kind: 'queue.purge', name: 'q', upToSeq: 100 },
+        ])
+        expect(await s.countMessages('q')).toBe(0)
+        expect(await s.lastSeq('q')).toBe(7)
+        s = await restart(s)
+        expect(await s.lastSeq('q')).toBe(7)
+        await s.apply([{ kind: 'queue.delete', name: 'q' }])
+        expect(await s.lastSeq('q')).toBe(0)
+      })
     })
 
     describe('group commit and isolation', () => {

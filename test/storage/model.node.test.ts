@@ -21,13 +21,14 @@ const op: fc.Arbitrary<StorageOp> = fc.oneof(
   { arbitrary: fc.record({ q: queueName, s: seq, n: fc.nat(5) }).map(({ q, s, n }): StorageOp => ({ kind: 'message.update', queue: q, seq: s, redelivered: true, deliveryCount: n })), weight: 1 },
   { arbitrary: fc.record({ q: queueName, s: seq }).map(({ q, s }): StorageOp => ({ kind: 'queue.purge', name: q, upToSeq: s })), weight: 1 },
   { arbitrary: queueName.map((q): StorageOp => ({ kind: 'queue.delete', name: q })), weight: 1 },
+  { arbitrary: fc.record({ q: queueName, s: seq, n: fc.nat(30) }).map(({ q, s, n }): StorageOp => ({ kind: 'message.deleteRange', queue: q, fromSeq: s, toSeq: s + n })), weight: 1 },
 )
 // turns → apply calls → ops
 const script = fc.array(fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 8 })
 
 async function snapshot(s: Storage) {
   const out: Record<string, unknown> = {}
-  for (const q of QUEUES) out[q] = { count: await s.countMessages(q), messages: await s.loadMessages(q, 0, 100_000) }
+  for (const q of QUEUES) out[q] = { count: await s.countMessages(q), lastSeq: await s.lastSeq(q), messages: await s.loadMessages(q, 0, 100_000) }
   return out
 }
 

@@ -51,6 +51,7 @@ export function bindingId(b: StoredBinding): string {
 const KINDS = new Set<string>([
   'exchange.put', 'exchange.delete', 'queue.put', 'queue.delete', 'queue.purge',
   'binding.put', 'binding.delete', 'message.put', 'message.delete', 'message.update',
+  'message.deleteRange',
 ])
 
 /**
@@ -65,8 +66,9 @@ export function invalidOp(op: StorageOp): string | undefined {
     op.kind === 'message.put' ? [op.message?.queue, op.message?.seq]
     : op.kind === 'message.delete' || op.kind === 'message.update' ? [op.queue, op.seq]
     : op.kind === 'queue.purge' ? [op.name, op.upToSeq]
+    : op.kind === 'message.deleteRange' ? [op.queue, op.fromSeq, op.toSeq]
     : undefined
-  if (key && (typeof key[0] !== 'string' || typeof key[1] !== 'number' || Number.isNaN(key[1]))) {
+  if (key && (typeof key[0] !== 'string' || key.slice(1).some((n) => typeof n !== 'number' || Number.isNaN(n)))) {
     return `invalid message key ${JSON.stringify(key)}`
   }
   return undefined

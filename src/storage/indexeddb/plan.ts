@@ -28,16 +28,19 @@ export interface QueuePlan {
 
 export function planQueue(ops: readonly PutOrDelete[], lastSeq: number): QueuePlan {
   const last = new Map<number, StoredMessage | null>()
+  // lastSeq counts a put even when the same batch deletes it again (as applying op by op would).
+  let highestPut = lastSeq
   for (const op of ops) {
-    if (op.kind === 'message.put') last.set(op.message.seq, op.message)
-    else last.set(op.seq, null)
+    if (op.kind === 'message.put') {
+      last.set(op.message.seq, op.message)
+      if (op.message.seq > highestPut) highestPut = op.message.seq
+    } else last.set(op.seq, null)
   }
-  const plan: QueuePlan = { puts: [], deletes: new Set(), uncertain: [], certainlyNew: 0, lastSeq }
+  const plan: QueuePlan = { puts: [], deletes: new Set(), uncertain: [], certainlyNew: 0, lastSeq: highestPut }
   for (const [seq, message] of last) {
     if (message) {
       plan.puts.push(message)
       if (seq > lastSeq) plan.certainlyNew += 1
-      if (seq > plan.lastSeq) plan.lastSeq = seq
     } else if (seq <= lastSeq) {
       plan.deletes.add(seq)
     }

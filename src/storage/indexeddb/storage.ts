@@ -121,6 +121,11 @@ export class IndexedDBStorage implements Storage {
     return this.read(async () => this.counters.get(queue)?.count ?? 0)
   }
 
+  /** From the same committed counter: the highest seq stored since the queue was created. */
+  lastSeq(queue: string): Promise<number> {
+    return this.read(async () => this.counters.get(queue)?.lastSeq ?? 0)
+  }
+
   apply(ops: readonly StorageOp[], durability?: Durability): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new StorageFailure('closed', 'storage is not open'))
     for (const op of ops) {

@@ -177,6 +177,16 @@ export class BatchWriter {
         messages.delete([op.queue, op.seq])
         return
       }
+      case 'message.deleteRange': {
+        const counter = this.counter(op.queue)
+        const to = Math.min(op.toSeq, counter.lastSeq)
+        if (op.fromSeq > to) return
+        const range = IDBKeyRange.bound([op.queue, op.fromSeq], [op.queue, to])
+        // Issued before the delete, so it counts exactly what the delete removes.
+        this.read(this.store('messages').count(range), (n) => (counter.count -= n))
+        this.store('messages').delete(range)
+        return
+      }
       case 'message.update': {
         const messages = this.store('messages')
         const { redelivered, deliveryCount } = op
@@ -241,7 +251,7 @@ export function splitBatch<T>(entries: ReadonlyArray<{ op: StorageOp; owner: T }
 } {
   const complex = new Set<string>()
   for (const { op } of entries) {
-    if (op.kind === 'message.update') complex.add(op.queue)
+    if (op.kind === 'message.update' || op.kind === 'message.deleteRange') complex.add(op.queue)
     else if (op.kind === 'queue.purge' || op.kind === 'queue.delete') complex.add(op.name)
   }
   const simple = new Map<string, PutOrDelete[]>()
