@@ -671,7 +671,7 @@ export class Broker {
       deliveryCount: 0,
       stored: persistent && queue.durable && this.storage !== undefined,
     }
-    if (queue.options.overflow !== 'drop-head' && queue.atLimit) {
+    if (queue.options.overflow !== 'drop-head' && queue.wouldOverflow(size)) {
       if (queue.options.overflow === 'reject-publish-dlx') this.deadLetter(queue, { ...message, stored: false }, 'maxlen')
       return 'refused'
     }

@@ -77,10 +77,10 @@ export class QueueState {
     return (maxLength !== undefined && this.ready.length > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes)
   }
 
-  /** At a length limit: reject-publish refuses the next message (RabbitMQ checks before enqueueing). */
-  get atLimit(): boolean {
+  /** Would a message of `size` bytes go over a limit? reject-publish refuses it (RabbitMQ's will_overflow). */
+  wouldOverflow(size: number): boolean {
     const { maxLength, maxLengthBytes } = this.options
-    return (maxLength !== undefined && this.ready.length >= maxLength) || (maxLengthBytes !== undefined && this.readyBytes >= maxLengthBytes)
+    return (maxLength !== undefined && this.ready.length + 1 > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
   }
 
   addConsumer(consumer: ConsumerState): void {

@@ -79,6 +79,18 @@ describe('length limits', () => {
     expect(await drainBodies('q')).toEqual(['b', 'e'])
   })
 
+  it('reject-publish with x-max-length-bytes refuses a message that would go over the limit', async () => {
+    // RabbitMQ's will_overflow: ready bytes + this message's size > limit.
+    const { declare, publish, drainBodies } = await setup()
+    await declare('q', { 'x-max-length-bytes': 10, 'x-overflow': 'reject-publish' })
+    expect(isNack(await publish('q', '12345'))).toBe(false)
+    expect(isNack(await publish('q', '12345678'))).toBe(true) // 13 > 10
+    expect(isNack(await publish('q', '12345'))).toBe(false) // exactly 10
+    expect(isNack(await publish('q', ''))).toBe(false) // an empty body still fits
+    expect(isNack(await publish('q', '1'))).toBe(true)
+    expect(await drainBodies('q')).toEqual(['12345', '12345', ''])
+  })
+
   it('reject-publish does not dead-letter the refused message', async () => {
     const { publish, broker } = await withDeadLetters({ 'x-max-length': 1, 'x-overflow': 'reject-publish' })
     await publish('q', 'a')
