@@ -39,6 +39,8 @@ export interface ChannelHost {
   /** The broker session the connection is in (changes on every welcome). */
   readonly sessionId: number
   sendFrame(frame: ClientCommand): void
+  /** Resolves once the connection is connected and recovered again. */
+  whenReady(): Promise<void>
   nextConsumerTag(prefix?: string): string
   channelGone(channel: Channel): void
 }
@@ -81,6 +83,8 @@ interface ConsumerEntry {
   handler: ConsumerHandler
   /** The per-consumer prefetch in force when it was created (replayed on recovery). */
   prefetch: number
+  /** The broker has (or had, before a lost link) this consumer: recovery resumes it. */
+  live: boolean
 }
 
 export interface PublishArgs {
@@ -210,6 +214,8 @@ export class Channel implements SettleTarget, AsyncDisposable {
     }
     let current = 0
     for (const entry of [...this.#consumers.values()]) {
+      // A consume still held back goes out on release; resuming it too would duplicate it.
+      if (!entry.live) continue
       if (entry.prefetch !== current) {
         await this.request({ op: 'basic.qos', prefetchCount: entry.prefetch }, { internal: true })
         current = entry.prefetch
@@ -416,9 +422,10 @@ export class Channel implements SettleTarget, AsyncDisposable {
     const global = options.global ?? false
     const reply = this.request({ op: 'basic.qos', prefetchCount, global })
     // Recorded at send time: consumers started right after it (pipelined) get this limit.
+    // Recorded, it is also restored after a lost link, so losing the reply is no failure.
     if (global) this.#globalPrefetch = prefetchCount
     else this.#prefetch = prefetchCount
-    await reply
+    await this.#surviving(reply)
   }
 
   /** Publishes; resolves with the publisher confirm, rejects with PublishNackError on a nack. */
@@ -438,29 +445,56 @@ export class Channel implements SettleTarget, AsyncDisposable {
       accept: options.accept,
       handler,
       prefetch: this.#prefetch,
+      live: false,
     }
     this.#consumers.set(tag, entry)
+    const reply = this.request({
+      op: 'basic.consume',
+      queue: this.#host.topology.resolve(queue),
+      consumerTag: tag,
+      noAck: entry.noAck,
+      exclusive: entry.exclusive,
+      ...(entry.arguments ? { arguments: entry.arguments } : {}),
+    })
+    // Sent now: if the link is lost before the reply, recovery resumes it like the others.
+    if (this.#canSend) entry.live = true
     try {
-      await this.request({
-        op: 'basic.consume',
-        queue: this.#host.topology.resolve(queue),
-        consumerTag: tag,
-        noAck: entry.noAck,
-        exclusive: entry.exclusive,
-        ...(entry.arguments ? { arguments: entry.arguments } : {}),
-      })
+      await this.#surviving(reply)
     } catch (error) {
       if (this.#consumers.get(tag) === entry) this.#consumers.delete(tag)
       throw error
     }
+    if (this.#consumers.get(tag) !== entry) throw this.#error ?? new ChannelClosedError(`channel ${this.number} is closed`)
+    entry.live = true
     return tag
+  }
+
+  /**
+   * Awaits a command that recovery replays (qos, consume): when the link is lost before its
+   * reply, waits for the recovery instead of failing.
+   */
+  async #surviving<T>(reply: Promise<T>): Promise<T | undefined> {
+    try {
+      return await reply
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError) || this.#state !== 'open' || this.#host.connection.isClosed) throw error
+      await this.#host.whenReady()
+      return undefined
+    }
   }
 
   /** Stops a consumer; deliveries already received stay unacked until settled. */
   async basicCancel(consumerTag: string): Promise<void> {
     const entry = this.#consumers.get(consumerTag)
     if (!entry) return
-    await this.request({ op: 'basic.cancel', consumerTag })
+    // Not resumed by a recovery from now on (a cancel of an unknown tag is no error).
+    entry.live = false
+    try {
+      await this.request({ op: 'basic.cancel', consumerTag })
+    } catch (error) {
+      // The broker session is gone, and the consumer with it: cancelled all the same.
+      if (!(error instanceof ConnectionClosedError)) throw error
+    }
     if (this.#consumers.get(consumerTag) !== entry) return
     this.#consumers.delete(consumerTag)
     entry.handler.ended({ by: 'client' })

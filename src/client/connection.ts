@@ -531,7 +531,11 @@ export class Connection implements ChannelHost, AsyncDisposable {
     if (stale()) return
     this.#ready = true
     this.#state = 'connected'
-    for (const channel of [...this.#channels.values()]) channel.release()
+    for (const channel of [...this.#channels.values()]) {
+      // Opened during the restore step: channel.open goes first, its held frames right after.
+      if (!channel.openOnBroker) channel.reopen().catch(() => {})
+      channel.release()
+    }
     for (const waiter of this.#readyWaiters) waiter.resolve()
     for (const error of failures) this.#emit({ type: 'error', error })
     this.#emit({ type: 'connected', epoch: this.epoch, brokerId: this.brokerId, recovered: true })

@@ -130,7 +130,12 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#channel = channel
     const queues = this.#bindAll(channel)
     this.#bound = queues
-    if (this.#options.autoDeclare ?? true) for (const queue of queues) await queue.declare()
+    if (this.#options.autoDeclare ?? true) {
+      // Declares are idempotent: a broker restart meanwhile just means declaring again.
+      await this.connection.ensure(async () => {
+        for (const queue of queues) await queue.declare()
+      })
+    }
     const handler = this.#handler()
     // qos and the consumes leave in one go, so no other qos can slip in between.
     const steps: Promise<unknown>[] = []

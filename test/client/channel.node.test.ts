@@ -158,3 +158,74 @@ describe('Channel', () => {
     ])
   })
 })
+
+describe('recovery edge cases', () => {
+  it('a consume held back during the outage is sent once, not resumed twice', async () => {
+    const link = new FakeLink()
+    const conn = await open(link)
+    await conn.defaultChannel.opened
+    link.drop()
+    const consumer = conn.consumer('q', { autoDeclare: false, callbacks: [() => {}] })
+    const started = consumer.consume()
+    link.reconnect(2)
+    await started
+    expect(link.ops('basic.consume')).toHaveLength(1)
+    expect(consumer.active).toBe(true)
+  })
+
+  it('a consume whose reply was lost with the link is resumed, and consume() resolves', async () => {
+    let drop = true
+    const link = new FakeLink((frame, l) => {
+      if (frame.op === 'basic.consume' && drop) {
+        drop = false
+        l.drop()
+        queueMicrotask(() => l.reconnect(2))
+        return
+      }
+      okScript(frame, l)
+    })
+    const conn = await open(link)
+    const consumer = await conn.consumer('q', { autoDeclare: false, prefetch: 3, callbacks: [() => {}] }).consume()
+    expect(consumer.active).toBe(true)
+    const consumes = link.ops('basic.consume') as Array<{ consumerTag?: string }>
+    expect(consumes).toHaveLength(2)
+    expect(consumes[1]!.consumerTag).toBe(consumes[0]!.consumerTag)
+    // The prefetch was restored before the consumer.
+    const tail = link.sent.slice(-2).map((f) => f.op)
+    expect(tail).toEqual(['basic.qos', 'basic.consume'])
+  })
+
+  it('a cancel during the outage is not undone by the recovery', async () => {
+    const link = new FakeLink()
+    const conn = await open(link)
+    const consumer = await conn.consumer('q', { autoDeclare: false, callbacks: [() => {}] }).consume()
+    link.drop()
+    const cancelling = consumer.cancel()
+    link.reconnect(2)
+    await cancelling
+    await conn.whenReady()
+    await tick()
+    expect(consumer.active).toBe(false)
+    expect(link.ops('basic.consume')).toHaveLength(1)
+  })
+
+  it('a channel opened in the middle of a recovery gets opened', async () => {
+    let holdRestore = true
+    const link = new FakeLink((frame, l) => {
+      // Hold the recovery's channel.open for channel 1 a little.
+      if (frame.op === 'channel.open' && frame.channel === 1 && link.ops('channel.open').length === 2 && holdRestore) {
+        holdRestore = false
+        setTimeout(() => okScript(frame, l), 5)
+        return
+      }
+      okScript(frame, l)
+    })
+    const conn = await open(link)
+    await conn.defaultChannel.opened
+    link.drop()
+    link.reconnect(2)
+    const late = conn.channel()
+    await expect(late).resolves.toBeDefined()
+    await (await late).basicQos(1)
+  })
+})
