@@ -168,6 +168,12 @@ export class DelayedDelivery {
     held.nextSeq = Math.max(held.nextSeq, message.seq + 1)
   }
 
+  /** After recovery: new messages get seqs above every seq the exchange ever stored (never reused). */
+  continueAfter(exchange: string, lastSeq: number): void {
+    const held = this.of(exchange)
+    held.nextSeq = Math.max(held.nextSeq, lastSeq + 1)
+  }
+
   /** Starts the timers of recovered messages (overdue ones fall due at once). */
   start(): void {
     for (const [exchange, held] of this.exchanges) this.schedule(exchange, held)

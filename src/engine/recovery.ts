@@ -86,4 +86,5 @@ async function recoverDelayed(broker: Broker, storage: Storage, exchange: string
     }
     if (page.length < PAGE) break
   }
+  broker.delayed.continueAfter(exchange, await storage.lastSeq(name))
 }

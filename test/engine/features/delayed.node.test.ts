@@ -275,6 +275,21 @@ describe('delayed delivery (x-delayed-message)', () => {
       expect((await second.get('q'))?.body).toBe('m')
     })
 
+    it('after a restart, newly held messages never reuse a stored seq', async () => {
+      const storage = new MemoryStorage()
+      const clock = new FakeClock()
+      const first = await durableDelayed(storage, clock)
+      await first.publish('k', 'a', { deliveryMode: 2, headers: { 'x-delay': 10 } }, 'later')
+      await first.publish('k', 'b', { deliveryMode: 2, headers: { 'x-delay': 10 } }, 'later')
+      clock.advance(10) // both released: nothing held any more
+      await first.settle()
+      await first.broker.stop()
+      const second = await setup({ storage, clock })
+      await second.publish('k', 'c', { deliveryMode: 2, headers: { 'x-delay': 10 } }, 'later')
+      const held = await storage.loadMessages('amq.x-delayed-message/later', 0, 10)
+      expect(held.map((m) => [m.body, m.seq])).toEqual([['c', 3]])
+    })
+
     it('messages held by a non-durable exchange are not stored', async () => {
       const storage = new MemoryStorage()
       const clock = new FakeClock()
