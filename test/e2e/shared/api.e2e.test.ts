@@ -189,4 +189,26 @@ describe('shared broker through the client API', () => {
     // the same timeout, may answer first with a shorter message.)
     await a.close()
   })
+
+  for (const transient of [true, false]) {
+    const kind = transient ? 'transient messages on a non-durable queue' : 'persistent messages on a durable queue (IndexedDB)'
+    it(`throughput through the client API, tab to tab: ${kind} (measured, not asserted)`, async () => {
+      const a = await harness.openPage(PAGE)
+      const b = await harness.openPage(PAGE)
+      const ca = await open(a)
+      const cb = await open(b)
+      const queue = transient ? 'api-bulk-transient' : 'api-bulk-durable'
+      await b.evaluate(([id, q, t]) => window.api.work(id as string, q as string, 'bulk', { prefetch: 200, transient: t as boolean }), [cb.id, queue, transient] as const)
+      const n = 10_000
+      const started = Date.now()
+      const [pub] = await Promise.all([
+        a.evaluate(([id, q, count, t]) => window.api.publishMany(id as string, q as string, count as number, { transient: t as boolean }), [ca.id, queue, n, transient] as const),
+        waitSeen(b, 'bulk', n, 60_000),
+      ])
+      const ms = Date.now() - started
+      expect(pub.outcomes).toEqual({ confirmed: n })
+      console.log(`client API, ${kind}: ${n} JSON messages published with confirms and consumed with acks (prefetch 200) in ${ms} ms = ${Math.round((n / ms) * 1000)} msg/s`)
+      await Promise.all([a.close(), b.close()])
+    })
+  }
 })

@@ -65,9 +65,9 @@ export function createApiRig() {
     epoch: (id: string) => get(id).epoch,
 
     /** A work-queue consumer: acks each message after `delay` ms (or holds them unacked). */
-    async work(id: string, queue: string, key: string, options: { prefetch: number; delay?: number; hold?: boolean }) {
+    async work(id: string, queue: string, key: string, options: { prefetch: number; delay?: number; hold?: boolean; transient?: boolean }) {
       const conn = get(id)
-      const q = new Queue(queue, { durable: true })
+      const q = new Queue(queue, { durable: !options.transient })
       await conn
         .consumer(q, {
           prefetch: options.prefetch,
@@ -125,16 +125,16 @@ export function createApiRig() {
     },
 
     /** Publishes `n` messages to a queue, one turn's worth at a time; tallies outcomes. */
-    async publishMany(id: string, queue: string, n: number, options: { retry?: boolean } = {}) {
+    async publishMany(id: string, queue: string, n: number, options: { retry?: boolean; transient?: boolean } = {}) {
       const conn = get(id)
       const producer = conn.producer({ retry: options.retry ?? false })
-      const q = new Queue(queue, { durable: true })
+      const q = new Queue(queue, { durable: !options.transient })
       const started = performance.now()
       const outcomes: Record<string, number> = {}
       const all: Promise<void>[] = []
       for (let i = 0; i < n; i++) {
         all.push(
-          producer.publish(i, { routingKey: queue, declare: [q] }).then(
+          producer.publish(i, { routingKey: queue, declare: [q], ...(options.transient ? { deliveryMode: 1 as const } : {}) }).then(
             () => void (outcomes.confirmed = (outcomes.confirmed ?? 0) + 1),
             (error) => {
               const code = errorInfo(error).code
