@@ -475,15 +475,26 @@ export class Broker {
     return dropped.length
   }
 
-  /** x-expires: a queue unused for that long is deleted; any use restarts the clock. */
+  /**
+   * x-expires: a queue unused for that long is deleted; any use restarts the clock. A use only
+   * records its time: the one pending timer re-arms for the rest when it fires early, so a
+   * basic.get loop does not cancel and set a timer per call.
+   */
   private touch(queue: QueueState): void {
-    queue.cancelExpiryTimer?.()
-    queue.cancelExpiryTimer = undefined
     const expires = queue.options.expires
-    if (expires === undefined || queue.consumers.length > 0 || queue.deleted) return
-    queue.cancelExpiryTimer = this.clock.schedule(expires, () => {
+    if (expires === undefined || queue.deleted) return
+    queue.lastUsedAt = this.clock.now()
+    if (!queue.cancelExpiryTimer) this.armQueueExpiry(queue, expires, expires)
+  }
+
+  private armQueueExpiry(queue: QueueState, expires: number, delay: number): void {
+    queue.cancelExpiryTimer = this.clock.schedule(delay, () => {
       queue.cancelExpiryTimer = undefined
-      if (queue.consumers.length === 0 && !this.stopped) this.deleteQueue(queue)
+      // In use: the last consumer to leave touches the queue again, which re-arms.
+      if (queue.deleted || this.stopped || queue.consumers.length > 0) return
+      const left = queue.lastUsedAt + expires - this.clock.now()
+      if (left > 0) this.armQueueExpiry(queue, expires, left)
+      else this.deleteQueue(queue)
     })
   }
 

@@ -32,6 +32,8 @@ export class QueueState {
   headTimerAt: number | undefined
   /** Cancels the pending x-expires timer. */
   cancelExpiryTimer: (() => void) | undefined
+  /** Last use (consume, get, declare) for x-expires, on the broker clock. */
+  lastUsedAt = 0
   private cursor = 0
   private active: ConsumerState | undefined
 

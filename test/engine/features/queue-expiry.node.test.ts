@@ -75,6 +75,27 @@ describe('queue expiry (x-expires)', () => {
     expect(exists(broker, 'q')).toBe(false)
   })
 
+  it('one timer per queue: a basic.get loop sets no timer per call, and the queue goes exactly x-expires after the last get', async () => {
+    const { declare, clock, broker, get } = await setup()
+    await declare('q', { 'x-expires': 1000 })
+    let scheduled = 0
+    const schedule = clock.schedule.bind(clock)
+    clock.schedule = (delay, fn) => {
+      scheduled++
+      return schedule(delay, fn)
+    }
+    for (let i = 0; i < 100; i++) {
+      await get('q')
+      clock.advance(30) // t = 3000 after the loop; the last get was at 2970
+    }
+    expect(clock.pending).toBe(1)
+    expect(scheduled).toBeLessThanOrEqual(3) // re-armed only when the pending timer fired early
+    clock.advance(999 - 30)
+    expect(exists(broker, 'q')).toBe(true)
+    clock.advance(1)
+    expect(exists(broker, 'q')).toBe(false)
+  })
+
   it('publishing is not a use', async () => {
     const { declare, publish, clock, broker } = await setup()
     await declare('q', { 'x-expires': 1000 })
