@@ -1,0 +1,14 @@
+/**
+ * How a page reaches the shared broker: say which script starts it (only the app's bundler
+ * knows that URL), then open `shared://`. Any tab of the origin can do this; the first one
+ * starts the SharedWorker and the rest join it.
+ */
+import { Connection, registerTransport } from '../warren.js'
+import { connectShared, useSharedWorker } from '../../src/transport/shared.js'
+
+registerTransport('shared', () => connectShared)
+useSharedWorker((name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }))
+
+export function connect(name: string): Promise<Connection> {
+  return Connection.open({ url: 'shared://', name })
+}
