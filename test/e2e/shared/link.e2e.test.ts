@@ -289,6 +289,15 @@ describe('shared broker, isolation and hostile input', () => {
     expect('error' in own && own.error.message).toMatch(/useSharedWorker/)
     await closeAll(p)
   })
+
+  it('a broker script that does not load fails the connect at once', async () => {
+    const p = await harness.openPage(`${PAGE}?bad=1`)
+    const result = await p.evaluate(() => window.t.connect({ vhost: 'broken', connectTimeout: 5000 }))
+    expect('error' in result && result.error).toMatchObject({ name: 'BrokerUnavailableError', code: 'BROKER_UNAVAILABLE' })
+    expect('error' in result && result.error.message).toMatch(/SharedWorker/)
+    expect(result.ms).toBeLessThan(2000)
+    await closeAll(p)
+  })
 })
 
 describe('shared broker, MessagePort link and throughput', () => {

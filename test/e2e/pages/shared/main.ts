@@ -8,7 +8,10 @@ const params = new URLSearchParams(location.search)
 const startsBroker = params.get('starter') !== '0'
 
 let workerCreated = 0
-if (startsBroker)
+if (params.get('bad') === '1')
+  // A factory whose script does not exist: the connect must fail fast, not time out.
+  useSharedWorker((name) => new SharedWorker('/no-such-broker.js', { type: 'module', name }))
+else if (startsBroker)
   useSharedWorker((name) => {
     workerCreated++
     return new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name })
