@@ -98,8 +98,13 @@ export class Producer<T = unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const once = () => this.#publishOnce(body, options)
     const retry = options.retry ?? this.retry
-    const policy = { ...this.retryPolicy, ...options.retryPolicy }
-    const confirmed = retry ? this.connection.ensure(once, { ...policy, ...(signal ? { signal } : {}) }) : once()
+    const confirmed = retry
+      ? this.connection.ensure(once, {
+          ...this.retryPolicy,
+          ...options.retryPolicy,
+          ...(signal ? { signal } : {}),
+        })
+      : once()
     return signal ? abortable(confirmed, signal) : confirmed
   }
 

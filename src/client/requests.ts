@@ -2,6 +2,10 @@
  * The pending-request map of one connection. Request ids are unique per connection (replies
  * carry only the id), each entry remembers its channel so a closing channel rejects just its
  * own requests, and every entry has a timeout whose error was created by the caller.
+ *
+ * Requests with the connection's usual timeout expire in the order they were made, so one
+ * timer walks them from the oldest instead of one timer per request (publishes come by the
+ * thousand); other timeouts get a timer of their own.
  */
 import type { Fail, Ok } from '../protocol/frames.js'
 import { fromErrorData, type TimeoutError, type WarrenError } from './errors.js'
@@ -10,12 +14,23 @@ interface Pending {
   channel: number
   resolve(value: unknown): void
   reject(reason: unknown): void
+  deadline: number
+  timeoutError: TimeoutError | undefined
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
 export class Requests {
   #next = 1
   readonly #pending = new Map<number, Pending>()
+  readonly #usualTimeout: number
+  /** Ids with the usual timeout, oldest first; settled ones are skipped lazily. */
+  #queue: number[] = []
+  #head = 0
+  #sweeper: ReturnType<typeof setTimeout> | undefined
+
+  constructor(usualTimeout: number) {
+    this.#usualTimeout = usualTimeout
+  }
 
   get size(): number {
     return this.#pending.size
@@ -29,14 +44,18 @@ export class Requests {
   add(channel: number, timeout: number, timeoutError: TimeoutError): { id: number; promise: Promise<unknown> } {
     const id = this.#next++
     const promise = new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { channel, resolve, reject, timer: undefined }
-      if (timeout > 0 && Number.isFinite(timeout)) {
-        entry.timer = setTimeout(() => {
-          this.#pending.delete(id)
-          reject(timeoutError)
-        }, timeout)
-      }
+      const entry: Pending = { channel, resolve, reject, deadline: Infinity, timeoutError: undefined, timer: undefined }
       this.#pending.set(id, entry)
+      if (timeout > 0 && Number.isFinite(timeout)) {
+        entry.timeoutError = timeoutError
+        if (timeout === this.#usualTimeout) {
+          entry.deadline = Date.now() + timeout
+          this.#queue.push(id)
+          this.#arm()
+        } else {
+          entry.timer = setTimeout(() => this.reject(id, timeoutError), timeout)
+        }
+      }
     })
     return { id, promise }
   }
@@ -46,10 +65,8 @@ export class Requests {
    * request's channel, so the channel.closed that follows can close with the same object.
    */
   settle(frame: Ok | Fail): { channel: number; error: WarrenError } | undefined {
-    const entry = this.#pending.get(frame.id)
+    const entry = this.#take(frame.id)
     if (!entry) return undefined
-    this.#pending.delete(frame.id)
-    if (entry.timer !== undefined) clearTimeout(entry.timer)
     if (frame.op === 'ok') {
       entry.resolve(frame.result)
       return undefined
@@ -60,11 +77,7 @@ export class Requests {
   }
 
   reject(id: number, error: unknown): void {
-    const entry = this.#pending.get(id)
-    if (!entry) return
-    this.#pending.delete(id)
-    if (entry.timer !== undefined) clearTimeout(entry.timer)
-    entry.reject(error)
+    this.#take(id)?.reject(error)
   }
 
   rejectChannel(channel: number, error: unknown): void {
@@ -73,5 +86,47 @@ export class Requests {
 
   rejectAll(error: unknown): void {
     for (const id of [...this.#pending.keys()]) this.reject(id, error)
+  }
+
+  #take(id: number): Pending | undefined {
+    const entry = this.#pending.get(id)
+    if (!entry) return undefined
+    this.#pending.delete(id)
+    if (entry.timer !== undefined) clearTimeout(entry.timer)
+    if (this.#pending.size === 0) this.#reset()
+    return entry
+  }
+
+  /** Nothing pending: forget the queue and stop the timer. */
+  #reset(): void {
+    this.#queue = []
+    this.#head = 0
+    if (this.#sweeper !== undefined) clearTimeout(this.#sweeper)
+    this.#sweeper = undefined
+  }
+
+  #arm(): void {
+    if (this.#sweeper !== undefined) return
+    while (this.#head < this.#queue.length && !this.#pending.has(this.#queue[this.#head]!)) this.#head++
+    if (this.#head >= this.#queue.length) return
+    const oldest = this.#pending.get(this.#queue[this.#head]!)!
+    this.#sweeper = setTimeout(() => this.#sweep(), Math.max(0, oldest.deadline - Date.now()))
+  }
+
+  #sweep(): void {
+    this.#sweeper = undefined
+    const now = Date.now()
+    while (this.#head < this.#queue.length) {
+      const id = this.#queue[this.#head]!
+      const entry = this.#pending.get(id)
+      if (entry && entry.deadline > now) break
+      this.#head++
+      if (entry) this.reject(id, entry.timeoutError)
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head)
+      this.#head = 0
+    }
+    this.#arm()
   }
 }
