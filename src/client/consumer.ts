@@ -304,7 +304,9 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#starting = undefined
     this.#channel = undefined
     if (error === undefined) iterator?.end()
-    else iterator?.fail(error)
+    else if (iterator) iterator.fail(error)
+    // A callback consumer has nobody to throw to: say it stopped.
+    else this.connection.reportError(error)
     if (this.#options.ownsChannel) channel?.close().catch(() => {})
   }
 }

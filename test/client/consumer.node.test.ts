@@ -162,6 +162,23 @@ describe('Consumer', () => {
     await expect(iteration).rejects.toThrow(/PRECONDITION_FAILED/)
   })
 
+  it('a callback consumer whose channel closes on an error says so on status', async () => {
+    const { conn, queue } = await fill('cb-dies', [1])
+    const statuses = conn.status[Symbol.asyncIterator]()
+    const channel = await conn.channel()
+    const consumer = await new Consumer(channel, {
+      queues: queue,
+      onMessage: (message) => {
+        message.ack()
+        message.channel.settle(message as Message<unknown>, { op: 'basic.ack', multiple: false })
+      },
+    }).consume()
+    const event = (await statuses.next()).value as { type: string; error: Error }
+    expect(event.type).toBe('error')
+    expect(event.error.message).toMatch(/PRECONDITION_FAILED/)
+    expect(consumer.active).toBe(false)
+  })
+
   it('recover requeues unacked deliveries, flagged redelivered', async () => {
     const { conn, queue } = await fill('recover', ['a'])
     const seen: Message<unknown>[] = []
