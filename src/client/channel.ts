@@ -428,6 +428,35 @@ export class Channel implements SettleTarget, AsyncDisposable {
     await this.#surviving(reply)
   }
 
+  /** Alias of basicQos. */
+  qos(prefetchCount: number, options: { global?: boolean } = {}): Promise<void> {
+    return this.basicQos(prefetchCount, options)
+  }
+
+  /** Acks by tag (Message.ack is the usual way; this keeps its state machine in step). */
+  basicAck(deliveryTag: number, options: { multiple?: boolean } = {}): void {
+    this.#settleTag(deliveryTag, { op: 'basic.ack', multiple: options.multiple ?? false })
+  }
+
+  basicNack(deliveryTag: number, options: { multiple?: boolean; requeue?: boolean } = {}): void {
+    this.#settleTag(deliveryTag, { op: 'basic.nack', multiple: options.multiple ?? false, requeue: options.requeue ?? true })
+  }
+
+  basicReject(deliveryTag: number, options: { requeue?: boolean } = {}): void {
+    this.#settleTag(deliveryTag, { op: 'basic.reject', requeue: options.requeue ?? true })
+  }
+
+  #settleTag(deliveryTag: number, settle: SettleOp): void {
+    const message = this.#unsettled.get(deliveryTag)
+    if (!message) {
+      this.#notify({ ...settle, channel: this.number, deliveryTag } as ClientCommand)
+      return
+    }
+    const requeue = 'requeue' in settle && settle.requeue
+    message.markSettled(settle.op === 'basic.ack' ? 'ACK' : requeue ? 'REQUEUED' : 'REJECTED')
+    this.settle(message, settle)
+  }
+
   /** Publishes; resolves with the publisher confirm, rejects with PublishNackError on a nack. */
   basicPublish(args: PublishArgs, options: RequestOptions = {}): Promise<ReplyResults['basic.publish']> {
     return this.request({ op: 'basic.publish', ...args }, options)

@@ -89,6 +89,17 @@ describe('Message', () => {
     expect((await queue.queueDeclare()).messageCount).toBe(2)
   })
 
+  it('channel-level acks by tag keep the messages in step', async () => {
+    const { queue } = await prepare([1, 2, 3])
+    const messages: Message<unknown>[] = []
+    for (let i = 0; i < 3; i++) messages.push((await queue.get())!)
+    queue.channel.basicAck(2, { multiple: true })
+    queue.channel.basicReject(3, { requeue: false })
+    expect(messages.map((m) => m.state)).toEqual(['ACK', 'ACK', 'REJECTED'])
+    expect(() => messages[2]!.ack()).toThrow(MessageStateError)
+    expect((await queue.queueDeclare({ passive: true })).messageCount).toBe(0)
+  })
+
   it('exposes properties, headers and delivery info', async () => {
     const conn = await env.connect()
     const queue = new Queue('info').bind(conn)
