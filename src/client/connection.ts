@@ -385,7 +385,12 @@ export class Connection implements ChannelHost, AsyncDisposable {
    */
   ensure<T>(fn: () => Promise<T>, policy: RetryPolicy & { signal?: AbortSignal } = {}): Promise<T> {
     // The first attempt costs one promise: publishes go through here by the thousand.
-    return fn().catch((error: unknown) => this.#retry(fn, { ...this.retryPolicy, ...policy }, error))
+    return fn().catch((error: unknown) => this.retryAfter(error, fn, policy))
+  }
+
+  /** @internal The retry half of ensure, for callers that made the first attempt themselves. */
+  retryAfter<T>(error: unknown, fn: () => Promise<T>, policy: RetryPolicy & { signal?: AbortSignal } = {}): Promise<T> {
+    return this.#retry(fn, { ...this.retryPolicy, ...policy }, error)
   }
 
   async #retry<T>(fn: () => Promise<T>, policy: RetryPolicy & { signal?: AbortSignal }, error: unknown): Promise<T> {

@@ -98,13 +98,16 @@ export class Producer<T = unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const once = () => this.#publishOnce(body, options)
     const retry = options.retry ?? this.retry
+    const first = once()
     const confirmed = retry
-      ? this.connection.ensure(once, {
-          ...this.retryPolicy,
-          ...options.retryPolicy,
-          ...(signal ? { signal } : {}),
-        })
-      : once()
+      ? first.catch((error: unknown) =>
+          this.connection.retryAfter(error, once, {
+            ...this.retryPolicy,
+            ...options.retryPolicy,
+            ...(signal ? { signal } : {}),
+          }),
+        )
+      : first
     return signal ? abortable(confirmed, signal) : confirmed
   }
 
