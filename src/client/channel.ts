@@ -207,6 +207,11 @@ export class Channel implements SettleTarget, AsyncDisposable {
     }
   }
 
+  /** Recovery: closes whatever the broker may still hold under this channel's number. */
+  async closeOnBroker(): Promise<void> {
+    await this.request({ op: 'channel.close' }, { internal: true }).catch(() => {})
+  }
+
   /** Recovery: prefetch and consumers again, with the same consumer tags. */
   async restore(): Promise<void> {
     if (this.#globalPrefetch !== undefined) {

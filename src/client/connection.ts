@@ -514,16 +514,23 @@ export class Connection implements ChannelHost, AsyncDisposable {
     if (welcome === this.#welcome && this.#linkUp) return
     // Every later welcome is a new broker session: whatever the broker knew of us is gone.
     if (this.#linkUp) this.#down(new ConnectionClosedError('the broker started a new session'))
+    const previous = this.#welcome
     this.#welcome = welcome
     this.#linkUp = true
     this.#sessionId++
-    this.#recover(this.#sessionId).catch((error) => this.reportError(error))
+    const sameBroker = previous.brokerId === welcome.brokerId && previous.epoch === welcome.epoch
+    this.#recover(this.#sessionId, sameBroker).catch((error) => this.reportError(error))
   }
 
-  async #recover(session: number): Promise<void> {
+  async #recover(session: number, sameBroker: boolean): Promise<void> {
     this.#declared.clear()
     const stale = () => session !== this.#sessionId || this.#state === 'closed'
     const channels = [...this.#channels.values()]
+    // The same broker may have kept our old session (a hello answered before it noticed we
+    // were gone): close its channels first, so that everything starts afresh and deliveries
+    // we can no longer ack go back to their queues. Closing a channel it lacks is harmless.
+    if (sameBroker) await Promise.allSettled(channels.map((channel) => channel.closeOnBroker()))
+    if (stale()) return
     await Promise.allSettled(channels.map((channel) => channel.reopen()))
     if (stale()) return
     const failures = await this.#replayTopology(stale)

@@ -126,6 +126,16 @@ describe('Channel', () => {
     expect(link.ops('channel.open')).toHaveLength(2)
   })
 
+  it('a welcome from the same broker closes the old channels before reopening them', async () => {
+    const link = new FakeLink()
+    const conn = await open(link)
+    await conn.defaultChannel.opened
+    link.drop()
+    link.reconnect(1)
+    await conn.whenReady()
+    expect(link.sent.map((f) => `${f.op}:${f.channel}`)).toEqual(['channel.open:1', 'channel.close:1', 'channel.open:1'])
+  })
+
   it('drops acks of deliveries from before a reconnect', async () => {
     const link = new FakeLink()
     const conn = await open(link)
