@@ -185,7 +185,10 @@ export class Channel implements SettleTarget, AsyncDisposable {
     return this.openOnBroker && (this.#internal ? this.#host.linkUp : this.#host.ready)
   }
 
-  /** Sends a command that has no reply (acks); dropped when the channel cannot take it. */
+  /**
+   * Sends a command that has no reply (acks). Held while recovering; a lost link drops the
+   * held ones (their delivery tags died with the session).
+   */
   #notify(frame: ClientCommand): void {
     if (this.#state === 'closed') return
     if (this.#canSend) this.#host.sendFrame(frame)
