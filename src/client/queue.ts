@@ -224,9 +224,12 @@ export class Queue<T = unknown> {
     return `queue:${JSON.stringify(this.toJSON())}`
   }
 
-  /** Auto-delete (and so exclusive) queues may vanish: maybeDeclare never caches them. */
+  /**
+   * Auto-delete (and so exclusive) queues may vanish, and each declare of '' makes a new
+   * queue: maybeDeclare never caches those.
+   */
   get canCacheDeclaration(): boolean {
-    return !this.autoDelete
+    return !this.autoDelete && this.name !== ''
   }
 
   equals(other: Queue<any>): boolean {
