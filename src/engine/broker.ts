@@ -27,6 +27,7 @@ import { QueueState } from './queue.js'
 import { inequivalentArgument, parseExpiration, parseQueueArguments } from './queue-arguments.js'
 import { tablesEqual } from './table.js'
 import { recoverState } from './recovery.js'
+import { DEFAULT_QUEUE_WINDOW, type Paging, type PagingHost } from './paging.js'
 import { DirectReplyTo, REPLY_TO, isReplyAddress } from './reply-to.js'
 
 export interface BrokerOptions {
@@ -36,6 +37,11 @@ export interface BrokerOptions {
   brokerId?: string
   /** Default durability of storage writes; a queue may ask for 'strict' with `x-durability`. */
   durability?: Durability
+  /**
+   * Ready messages a durable queue keeps in memory; further persistent ones stay in storage
+   * until the queue drains (default 2048, as RabbitMQ's classic queues). See paging.ts.
+   */
+  queueWindow?: number
 }
 
 export interface ClientInfo {
@@ -89,6 +95,8 @@ export class Broker {
   private readonly clock: Clock
   private readonly storage: Storage | undefined
   private readonly durability: Durability
+  /** @internal recovery pages queues with it too */
+  readonly queueWindow: number
   private generated = 0
   private stopped = false
 
@@ -101,6 +109,7 @@ export class Broker {
     this.delayed = new DelayedDelivery(this.clock, (exchange, message) => this.releaseDelayed(exchange, message))
     this.storage = options.storage
     this.durability = options.durability ?? 'relaxed'
+    this.queueWindow = Math.max(1, Math.floor(options.queueWindow ?? DEFAULT_QUEUE_WINDOW))
     this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
     this.replyTo = new DirectReplyTo(this.brokerId)
     for (const [name, type] of PREDECLARED) this.exchanges.set(name, new Exchange(name, type, true, false, false, {}))
@@ -172,6 +181,7 @@ export class Broker {
     for (const queue of this.queues.values()) {
       queue.cancelHeadTimer?.()
       queue.cancelExpiryTimer?.()
+      queue.paging?.stop()
     }
     this.delayed.stop()
     await this.storage?.close()
@@ -392,6 +402,7 @@ export class Broker {
     if (command.queue.startsWith('amq.')) throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`)
     const options = parseQueueArguments(args)
     const queue = new QueueState(name, durable, exclusive ? client.id : undefined, autoDelete, args, options)
+    if (durable && this.storage) queue.enablePaging(this.queueWindow)
     this.queues.set(name, queue)
     this.touch(queue)
     if (durable) return this.write([{ kind: 'queue.put', queue: { name, durable: true, autoDelete, arguments: args } }]).then(() => declareOk(queue))
@@ -440,8 +451,11 @@ export class Broker {
     const queue = this.queueFor(client, name)
     const purged = queue.drainReady()
     this.forget(queue, purged)
+    // Paged-out messages go by seq range, above every unacked one.
+    const paged = queue.paging?.drop(queue.nextSeq - 1)
+    if (paged?.range) this.writeInBackground([{ kind: 'message.deleteRange', queue: queue.name, fromSeq: paged.range[0], toSeq: paged.range[1] }])
     queue.cancelHeadTimer?.()
-    return { messageCount: purged.length }
+    return { messageCount: purged.length + (paged?.count ?? 0) }
   }
 
   private deleteQueueCommand(client: ClientConnection, name: string, ifUnused: boolean, ifEmpty: boolean): ReplyResults['queue.delete'] {
@@ -470,9 +484,11 @@ export class Broker {
       for (const binding of [...exchange.bindings.values()])
         if (binding.destinationKind === 'queue' && binding.destination === queue.name) this.dropBinding(exchange, binding, ops)
     const dropped = queue.drainReady()
+    const paged = queue.paging?.drop(queue.nextSeq - 1).count ?? 0
+    queue.paging?.stop()
     if (queue.durable) ops.push({ kind: 'queue.delete', name: queue.name })
     this.writeInBackground(ops)
-    return dropped.length
+    return dropped.length + paged
   }
 
   /**
@@ -701,6 +717,7 @@ export class Broker {
       return undefined
     }
     const write = message.stored ? this.write([storedPut(queue, message)], this.durabilityOf(queue)) : undefined
+    if (queue.paging && this.pageOut(queue, queue.paging, message, write)) return write
     const head = queue.ready.peek()
     queue.push(message)
     this.dropHeadOverLimit(queue)
@@ -718,6 +735,49 @@ export class Broker {
       this.forget(queue, [dropped])
       this.deadLetter(queue, dropped, 'maxlen')
     }
+    // Dropping may empty memory while older messages wait on disk: they are dropped once loaded.
+    this.refill(queue)
+  }
+
+  // ------------------------------------------------------------------ bounded memory (paging.ts)
+
+  /** Keeps a message out of memory when the queue's tail is on disk or its window is full. */
+  private pageOut(queue: QueueState, paging: Paging, message: QueuedMessage, write: Promise<void> | undefined): boolean {
+    if (write && paging.shouldPage(queue.ready.length)) {
+      // If every paged write fails, nothing is on disk any more: the held transients go to memory.
+      paging.pageOut(message, write, (overflow) => this.pagedIn(queue, overflow))
+    } else if (paging.onDisk) paging.hold(message)
+    else return false
+    this.dropHeadOverLimit(queue)
+    return true
+  }
+
+  /** Loads the next page of a queue whose tail is on disk, once its memory part runs low. */
+  private refill(queue: QueueState): void {
+    if (queue.paging?.onDisk && this.storage) queue.paging.refill(queue, this.pagingHost(queue, this.storage))
+  }
+
+  private pagingHost(queue: QueueState, storage: Storage): PagingHost {
+    const broker = this
+    return {
+      storage,
+      clock: this.clock,
+      get stopped() {
+        return broker.stopped
+      },
+      loaded: (messages) => this.pagedIn(queue, messages),
+      failed: () => {
+        this.stats.storageFailures++
+      },
+    }
+  }
+
+  /** Messages back from disk (or overflow): in memory again, then trimmed, timed and delivered. */
+  private pagedIn(queue: QueueState, messages: QueuedMessage[]): void {
+    if (queue.deleted) return
+    for (const message of messages) queue.push(message)
+    this.dropHeadOverLimit(queue)
+    this.drain(queue)
   }
 
   private durabilityOf(queue: QueueState): Durability {
@@ -786,10 +846,17 @@ export class Broker {
     if (newlyActive && drain) this.drain(queue)
   }
 
-  private get(client: ClientConnection, channel: ChannelState, name: string, noAck: boolean): ReplyResults['basic.get'] {
+  private get(client: ClientConnection, channel: ChannelState, name: string, noAck: boolean): ReplyResults['basic.get'] | Promise<ReplyResults['basic.get']> {
     const queue = this.queueFor(client, name)
     this.touch(queue)
     const message = this.takeHead(queue)
+    if (!message && queue.paging?.onDisk && this.storage) {
+      // The head is on disk: answer once its page is in (or empty if storage fails).
+      return queue.paging
+        .whenLoaded(queue, this.pagingHost(queue, this.storage))
+        .then((loaded) => (loaded ? this.get(client, channel, name, noAck) : { message: null, messageCount: queue.messageCount }))
+    }
+    this.refill(queue)
     if (!message) return { message: null, messageCount: 0 }
     const deliveryTag = channel.track(queue, message, undefined, noAck)
     queue.counters.delivered++
@@ -836,6 +903,7 @@ export class Broker {
       this.deliver(consumer, queue, message)
     }
     this.scheduleHeadExpiry(queue)
+    this.refill(queue)
   }
 
   private drainChannelQueues(channel: ChannelState): void {
@@ -993,6 +1061,7 @@ export class Broker {
       this.expire(queue, head)
     }
     this.scheduleHeadExpiry(queue)
+    this.refill(queue)
   }
 
   private expire(queue: QueueState, message: QueuedMessage): void {
@@ -1071,6 +1140,8 @@ export class Broker {
         autoDelete: queue.autoDelete,
         arguments: queue.args,
         ready: queue.messageCount,
+        /** Of those, kept in storage only (bounded memory). */
+        paged: queue.paging?.count ?? 0,
         unacked: queue.unacked,
         consumers: queue.consumers.map((consumer) => ({
           tag: consumer.tag,

@@ -1,6 +1,7 @@
 import type { FieldTable } from '../protocol/frames.js'
 import type { ConsumerState } from './channel.js'
 import type { QueuedMessage } from './message.js'
+import { Paging } from './paging.js'
 import type { QueueArguments } from './queue-arguments.js'
 import { PriorityReady, ReadyList, type Ready } from './ready.js'
 
@@ -34,6 +35,8 @@ export class QueueState {
   cancelExpiryTimer: (() => void) | undefined
   /** Last use (consume, get, declare) for x-expires, on the broker clock. */
   lastUsedAt = 0
+  /** Bounded memory: set for queues whose stored messages may be paged out (see paging.ts). */
+  paging: Paging | undefined
   private cursor = 0
   private active: ConsumerState | undefined
 
@@ -53,8 +56,19 @@ export class QueueState {
     return this.owner !== undefined
   }
 
+  /** Ready messages, in memory or paged out. */
   get messageCount(): number {
-    return this.ready.length
+    return this.ready.length + (this.paging?.size ?? 0)
+  }
+
+  /** Bytes of the ready messages, in memory or paged out. */
+  get messageBytes(): number {
+    return this.readyBytes + (this.paging?.sizeBytes ?? 0)
+  }
+
+  /** Keeps at most `window` ready messages in memory; priority queues keep all (see paging.ts). */
+  enablePaging(window: number): void {
+    if (this.options.maxPriority === undefined) this.paging = new Paging(window)
   }
 
   push(message: QueuedMessage): void {
@@ -68,21 +82,23 @@ export class QueueState {
     return message
   }
 
+  /** Every ready message in memory, overflow included (the paged ones: paging.drop). */
   drainReady(): QueuedMessage[] {
     this.readyBytes = 0
-    return this.ready.drain()
+    const ready = this.ready.drain()
+    return this.paging ? ready.concat(this.paging.takeOverflow(Infinity)) : ready
   }
 
   /** Over a length limit (drop-head trims until this is false). */
   get overLimit(): boolean {
     const { maxLength, maxLengthBytes } = this.options
-    return (maxLength !== undefined && this.ready.length > maxLength) || (maxLengthBytes !== undefined && this.readyBytes > maxLengthBytes)
+    return (maxLength !== undefined && this.messageCount > maxLength) || (maxLengthBytes !== undefined && this.messageBytes > maxLengthBytes)
   }
 
   /** Would a message of `size` bytes go over a limit? reject-publish refuses it (RabbitMQ's will_overflow). */
   wouldOverflow(size: number): boolean {
     const { maxLength, maxLengthBytes } = this.options
-    return (maxLength !== undefined && this.ready.length + 1 > maxLength) || (maxLengthBytes !== undefined && this.readyBytes + size > maxLengthBytes)
+    return (maxLength !== undefined && this.messageCount + 1 > maxLength) || (maxLengthBytes !== undefined && this.messageBytes + size > maxLengthBytes)
   }
 
   addConsumer(consumer: ConsumerState): void {

@@ -2,6 +2,7 @@ import type { Storage } from '../storage/types.js'
 import type { Broker } from './broker.js'
 import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayedTypeOrUndefined, delayOf } from './delayed.js'
 import { EXCHANGE_TYPES, Exchange, isExchangeTypeName, makeBinding } from './exchange.js'
+import { fromStored } from './paging.js'
 import { QueueState } from './queue.js'
 import { parseQueueArguments } from './queue-arguments.js'
 
@@ -29,7 +30,9 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
     } catch {
       continue
     }
-    broker.queues.set(stored.name, new QueueState(stored.name, true, undefined, stored.autoDelete, stored.arguments, options))
+    const queue = new QueueState(stored.name, true, undefined, stored.autoDelete, stored.arguments, options)
+    queue.enablePaging(broker.queueWindow)
+    broker.queues.set(stored.name, queue)
   }
   for (const stored of definitions.bindings) {
     const source = broker.exchanges.get(stored.source)
@@ -39,27 +42,33 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
     source.addBinding(makeBinding(stored.source, stored.destinationKind, stored.destination, stored.routingKey, stored.arguments))
   }
   for (const queue of broker.queues.values()) {
+    // Only the first window comes into memory; the rest stays paged (see paging.ts).
+    const window = queue.paging?.window ?? Infinity
     let after = 0
-    for (;;) {
-      const page = await storage.loadMessages(queue.name, after, PAGE)
+    let loaded = 0
+    let bytes = 0
+    while (loaded < window) {
+      const limit = Math.min(PAGE, window - loaded)
+      const page = await storage.loadMessages(queue.name, after, limit)
       for (const stored of page) {
-        queue.push({
-          seq: stored.seq,
-          exchange: stored.exchange,
-          routingKey: stored.routingKey,
-          properties: stored.properties,
-          body: stored.body,
-          size: stored.size,
-          expiresAt: stored.expiresAt,
-          redelivered: true,
-          deliveryCount: stored.deliveryCount,
-          stored: true,
-        })
+        queue.push(fromStored(stored, true))
         after = stored.seq
+        bytes += stored.size
       }
-      if (page.length < PAGE) break
+      loaded += page.length
+      if (page.length < limit) break
     }
-    queue.nextSeq = after + 1
+    // Seqs are never reused: continue above the highest ever stored, even if it is gone.
+    const lastSeq = Math.max(after, await storage.lastSeq(queue.name))
+    queue.nextSeq = lastSeq + 1
+    const paging = queue.paging
+    if (paging && loaded >= window) {
+      paging.count = Math.max(0, (await storage.countMessages(queue.name)) - loaded)
+      // Sizes of the paged ones are unknown until they load: estimate from the first window.
+      paging.bytes = loaded > 0 ? Math.round((bytes / loaded) * paging.count) : 0
+      paging.cursor = after
+      paging.recoveredUpTo = lastSeq
+    }
   }
   for (const exchange of broker.exchanges.values())
     if (exchange.type === DELAYED_EXCHANGE_TYPE && exchange.durable) await recoverDelayed(broker, storage, exchange.name)
