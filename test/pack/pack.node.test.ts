@@ -104,4 +104,15 @@ describe('npm package', { timeout: 120_000 }, () => {
     if (!isPlaceholder('src/index.ts')) expect(loaded.main).toContain('Connection')
     if (!isPlaceholder('src/testing/index.ts')) expect(loaded.testing).toContain('FakeClock')
   })
+
+  it("runs the README's quick start, verbatim, against the packed package", async () => {
+    // The block after the <!-- quickstart --> marker is what a user pastes into quickstart.mjs.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+    const block = /<!-- quickstart -->\s*```js\n([\s\S]*?)```/.exec(readme)
+    expect(block, 'README has a quick start block').not.toBeNull()
+    const app = join(tmp, 'app')
+    await writeFile(join(app, 'quickstart.mjs'), block![1]!)
+    const out = await run(process.execPath, ['quickstart.mjs'], app)
+    expect(out).toContain("got { name: 'a.avi', size: 1 } redelivered: false")
+  })
 })
