@@ -1,0 +1,70 @@
+/**
+ * Bundle size: each entry built the way an app's bundler ships it (Vite, minified, ESM, its
+ * dependencies bundled in, every export of the entry kept), then gzipped (zlib, level 9).
+ * "initial" is the entry chunk and every chunk it imports statically: what a page loads
+ * before Connection.open(). Chunks behind a dynamic import() (the memory:// host, which
+ * carries the whole engine) are counted apart, as "lazy".
+ *
+ * The entry file itself is the build's entry: package.json says `sideEffects: false`, so a
+ * module that merely re-exported the entry would let the bundler drop the entry's own
+ * top-level statements (the transport registrations).
+ */
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build, type Rollup } from 'vite'
+import type { Results } from './lib/report.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+const ENTRIES: Array<{ id: string; label: string; entry: string }> = [
+  { id: 'bundle-client', label: "client entry 'warren' (src/index.ts)", entry: 'src/index.ts' },
+  { id: 'bundle-worker', label: "worker entry 'warren/worker' (src/worker.ts), idb and comlink included", entry: 'src/worker.ts' },
+]
+
+interface Sizes {
+  initial: { raw: number; gzip: number }
+  lazy: { raw: number; gzip: number }
+}
+
+async function size(entry: string): Promise<Sizes> {
+  const output = (await build({
+    configFile: false,
+    root,
+    logLevel: 'silent',
+    mode: 'production',
+    build: {
+      write: false,
+      target: 'es2022',
+      minify: true,
+      reportCompressedSize: false,
+      lib: { entry: `${root}/${entry}`, formats: ['es'], fileName: () => 'entry.js' },
+    },
+  })) as Rollup.RollupOutput | Rollup.RollupOutput[]
+  const chunks = (Array.isArray(output) ? output.flatMap((o) => o.output) : output.output).filter((o): o is Rollup.OutputChunk => o.type === 'chunk')
+  const byName = new Map(chunks.map((c) => [c.fileName, c]))
+  const initial = new Set<string>()
+  const visit = (name: string) => {
+    if (initial.has(name)) return
+    initial.add(name)
+    for (const dep of byName.get(name)?.imports ?? []) visit(dep)
+  }
+  for (const chunk of chunks) if (chunk.isEntry) visit(chunk.fileName)
+  const sizes: Sizes = { initial: { raw: 0, gzip: 0 }, lazy: { raw: 0, gzip: 0 } }
+  for (const chunk of chunks) {
+    const bytes = Buffer.from(chunk.code)
+    const part = initial.has(chunk.fileName) ? sizes.initial : sizes.lazy
+    part.raw += bytes.length
+    part.gzip += gzipSync(bytes, { level: 9 }).length
+  }
+  return sizes
+}
+
+export async function bundles(results: Results): Promise<void> {
+  for (const entry of ENTRIES) {
+    const { initial, lazy } = await size(entry.entry)
+    results.add({ group: 'bundle', id: `${entry.id}:min`, label: `${entry.label}, initial, minified`, size: '', unit: 'KB', better: 'lower', values: [initial.raw / 1000] })
+    results.add({ group: 'bundle', id: `${entry.id}:gz`, label: `${entry.label}, initial, minified + gzip`, size: '', unit: 'KB', better: 'lower', values: [initial.gzip / 1000] })
+    if (lazy.raw > 0)
+      results.add({ group: 'bundle', id: `${entry.id}:lazy-gz`, label: `${entry.label}, lazy chunks (memory:// host), minified + gzip`, size: '', unit: 'KB', better: 'lower', values: [lazy.gzip / 1000] })
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench` (full) and `npm run bench -- --quick` (smoke, under 2 minutes): Warren next
+ * to the raw browser primitives and the peers, all measured in the same run, in Debian's
+ * headless Chromium on a persistent profile. Prints a table of medians with [min, max],
+ * ratios and the issue's targets; writes bench/results/latest.json. Never fails on a figure.
+ *
+ * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,routing,bundle,
+ * --reps=N, --out=FILE, --echo (page console to stdout).
+ */
+import { execSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import * as groups from './browser-groups.js'
+import { bundles } from './bundle.js'
+import { startBrowser } from './lib/browser.js'
+import { fmt, ratioTable, Results, table, targetTable } from './lib/report.js'
+import { routing } from './routing.js'
+
+const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'routing', 'bundle'] as const
+type Group = (typeof ALL)[number]
+
+function targets(results: Results, quick: boolean): void {
+  const ratio = (of: string, to: string, min: number, label: string) =>
+    results.targets.push({
+      label,
+      check: (get) => {
+        const a = get(of)
+        const b = get(to)
+        if (a === undefined || b === undefined) return { figure: '—', met: undefined }
+        return { figure: `${(a / b).toFixed(2)}× (${fmt(a)} / ${fmt(b)})`, met: a / b >= min }
+      },
+    })
+  const atMost = (id: string, max: number, unit: string, label: string) =>
+    results.targets.push({
+      label,
+      check: (get) => {
+        const v = get(id)
+        return v === undefined ? { figure: '—', met: undefined } : { figure: `${fmt(v)} ${unit}`, met: v <= max }
+      },
+    })
+  ratio('warren-ack/small', 'bc/small', 2, 'transient small, acks ≥ 2× bare BroadcastChannel (1 post/msg)')
+  ratio('warren-ack/small', 'relay-bc-batch/small', 0.5, 'transient small, acks ≥ 0.5× batched bare relay')
+  results.targets.push({
+    label: 'latency p50 (low rate) ≤ 1.5× bare SharedWorker round trip',
+    check: (get) => {
+      const w = get('rtt-warren:p50')
+      const bare = get('rtt-relay-bc:p50')
+      if (w === undefined || bare === undefined) return { figure: '—', met: undefined }
+      return { figure: `${(w / bare).toFixed(2)}× (${fmt(w)} / ${fmt(bare)} ms, BroadcastChannel relay)`, met: w / bare <= 1.5 }
+    },
+  })
+  ratio('durable-1000', 'idb-1000', 1, 'persistent confirmed, 1,000 in flight ≥ raw IndexedDB 1,000 puts/tx')
+  ratio('fan-warren-8/small', 'fan-bc-8/small', 1, 'fanout to 8 tabs ≥ bare BroadcastChannel fanout')
+  ratio('warren-ack/small', 'lib/small', 1, 'pub/sub ahead of broadcast-channel (npm)')
+  results.targets.push({
+    label: 'durable enqueue ≥ 10× workbox-background-sync',
+    check: (get) => {
+      const w = get('durable-1000')
+      const best = Math.max(get('workbox-1') ?? 0, get('workbox-100') ?? 0)
+      if (w === undefined || best === 0) return { figure: '—', met: undefined }
+      return { figure: `${(w / best).toFixed(1)}× (${fmt(w)} / ${fmt(best)}, workbox's better case)`, met: w / best >= 10 }
+    },
+  })
+  atMost('start-cold-empty', 150, 'ms', 'startup to first delivery, empty broker < 150 ms')
+  atMost('start-backlog', 500, 'ms', `startup to first delivery, ${quick ? '10k (quick mode; target is for 100k)' : '100k'} backlog < 500 ms`)
+  atMost('heap-recovered', 64, 'MB', 'broker heap with 1M backlogged < 64 MB')
+  atMost('bundle-client:gz', 12, 'KB', 'client bundle < 12 KB gzipped (initial chunks)')
+  atMost('bundle-worker:gz', 40, 'KB', 'worker bundle < 40 KB gzipped')
+}
+
+function machine() {
+  let chromium = ''
+  try {
+    chromium = execSync(`${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} --version 2>/dev/null`).toString().trim()
+  } catch {
+    chromium = 'unknown'
+  }
+  let commit = ''
+  try {
+    commit = execSync('git rev-parse --short HEAD').toString().trim()
+    if (execSync('git status --porcelain -- src').toString().trim()) commit += ' (src modified)'
+  } catch {
+    commit = 'unknown'
+  }
+  return { chromium, node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '', commit, date: new Date().toISOString() }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  const value = (name: string) => flag(name)?.split('=')[1]
+  const quick = flag('quick') !== undefined
+  const only = value('only')?.split(',') as Group[] | undefined
+  const selected = (only ?? ALL.filter((g) => !(quick && g === 'heap'))) as Group[]
+  const reps = Number(value('reps') ?? (quick ? 1 : 3))
+  const out = value('out') ?? fileURLToPath(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url))
+  const started = Date.now()
+  const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+  const loads: number[][] = [loadavg()]
+  const info = machine()
+  log(`warren bench ${quick ? '--quick' : '(full)'}: ${selected.join(', ')}; ${reps} rep(s) after a warm-up; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+
+  const results = new Results()
+  const plan = { quick, reps, log }
+  const browserGroups = selected.filter((g) => ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap'].includes(g))
+  if (browserGroups.length > 0) {
+    const browser = await startBrowser(flag('echo') !== undefined)
+    try {
+      for (const group of browserGroups) {
+        log(`${group}...`)
+        if (group === 'transient') await groups.throughput(browser, results, plan)
+        if (group === 'fanout') await groups.fanoutGroup(browser, results, plan)
+        if (group === 'latency') await groups.latency(browser, results, plan)
+        if (group === 'durable') await groups.durable(browser, results, plan)
+        if (group === 'startup') await groups.startup(browser, results, plan)
+        if (group === 'heap') await groups.heap(browser, results, plan)
+        loads.push(loadavg())
+      }
+    } finally {
+      await browser.close()
+    }
+    if (browser.errors.length) log(`page errors/warnings: ${browser.errors.length} (first: ${browser.errors.slice(0, 3).join(' | ')})`)
+  }
+  if (selected.includes('routing')) {
+    log('routing...')
+    await routing(results, plan)
+  }
+  if (selected.includes('bundle')) {
+    log('bundle...')
+    await bundles(results)
+  }
+  loads.push(loadavg())
+  targets(results, quick)
+
+  const seconds = (Date.now() - started) / 1000
+  const load1 = loads.map((l) => l[0]!)
+  console.log(`\nWarren benchmarks (${quick ? 'quick' : 'full'}), ${info.chromium}, Node ${info.node}, ${info.cpus} × ${info.cpu}, commit ${info.commit}`)
+  console.log(`median of ${reps} rep(s) after a warm-up; 1-min load average during the run ${Math.min(...load1).toFixed(2)}–${Math.max(...load1).toFixed(2)}; ${seconds.toFixed(0)} s\n`)
+  console.log(table(results))
+  console.log(`\n${ratioTable(results)}`)
+  console.log(`\n${targetTable(results)}\n`)
+
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
+  const json = {
+    mode: quick ? 'quick' : 'full',
+    ...info,
+    seconds,
+    loadAverage: loads,
+    reps,
+    rows: results.rows,
+    ratios: results.ratios.map((r) => {
+      const a = results.get(r.of)
+      const b = results.get(r.to)
+      return { ...r, value: a !== undefined && b !== undefined ? a / b : null }
+    }),
+    targets: results.targets.map((t) => ({ label: t.label, ...t.check((id) => results.get(id)) })),
+  }
+  await writeFile(out, `${JSON.stringify(json, null, 2)}\n`)
+  log(`wrote ${out}`)
+}
