@@ -5,10 +5,20 @@
  */
 import { registerTransport } from './client/index.js'
 import { connectShared } from './transport/shared.js'
+import { useElectedHost } from './transport/elect.js'
+import { detectClientKind } from './transport/env.js'
 
 registerTransport('shared', () => connectShared)
 registerTransport('memory', async () => (await import('./hosts/in-process.js')).connector)
+// [offline] Where no SharedWorker can run the broker, a context of the vhost is elected to
+// host it; the host code (engine, storage) loads only in contexts that stand as candidates.
+useElectedHost(async (vhost) => {
+  if (detectClientKind() === 'service-worker')
+    throw new Error("a service worker cannot import() the elected broker host: call enableElectedHost() from 'warren/worker' in its script")
+  ;(await import('./hosts/elected.js')).electBroker(vhost)
+})
 
 export * from './client/index.js'
 export { useSharedWorker, type SharedWorkerFactory } from './transport/shared.js'
 export { PROTOCOL_VERSION } from './protocol/version.js'
+export { useElectedHost, type BrokerHost, type Elector } from './transport/elect.js'

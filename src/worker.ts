@@ -17,6 +17,8 @@
  *
  * The factory must pass `name` through: it carries the vhost and the protocol version.
  */
+import { electBroker, type ElectedHostOptions } from './hosts/elected.js'
+import { useElectedHost } from './transport/elect.js'
 import { inSharedWorker, startSharedWorkerBroker, type SharedBroker, type SharedBrokerOptions } from './hosts/shared-worker.js'
 
 export type { SharedBroker, SharedBrokerOptions } from './hosts/shared-worker.js'
@@ -25,6 +27,21 @@ export type { LinkHost, HostStats } from './hosts/broadcast-host.js'
 /** Starts the broker of this SharedWorker's vhost (idempotent). */
 export function startBroker(options?: SharedBrokerOptions): SharedBroker {
   return startSharedWorkerBroker(options)
+}
+
+// [offline] The elected host, for contexts that cannot reach a SharedWorker (hosts/elected.ts).
+export { electBroker, electedBroker } from './hosts/elected.js'
+export type { ElectedBroker, ElectedHostOptions, ElectedServing, ElectedState } from './hosts/elected.js'
+
+/**
+ * Lets `shared://` connections of this context host the broker when elected, with the host
+ * code bundled statically: a service worker must call this, since it may not `import()`
+ * (the `warren` entry loads the elected host lazily everywhere else).
+ */
+export function enableElectedHost(options?: ElectedHostOptions): void {
+  useElectedHost(async (vhost) => {
+    electBroker(vhost, options)
+  })
 }
 
 // A worker script that only imports this entry still serves: start with the defaults after

@@ -6,7 +6,7 @@
  */
 import type { ErrorData } from '../protocol/errors.js'
 import type { ClientCommand, ServerEvent, Welcome } from '../protocol/frames.js'
-import type { Connector, Link } from '../transport/link.js'
+import type { ConnectOptions, Connector, Link } from '../transport/link.js'
 import { Channel, type ChannelHost } from './channel.js'
 import { Consumer, type ConsumerOptions } from './consumer.js'
 import {
@@ -49,6 +49,12 @@ export interface ConnectionOptions {
   retry?: RetryPolicy
   /** A label shown in the broker's management view. */
   name?: string
+  /**
+   * `shared://` only: 'auto' (default) runs the broker in a SharedWorker where this context
+   * can start one, else in a context elected through Web Locks; 'elected' always elects;
+   * 'shared-worker' never does.
+   */
+  host?: ConnectOptions['host']
 }
 
 export type ConnectionStatus =
@@ -114,7 +120,12 @@ export class Connection implements ChannelHost, AsyncDisposable {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(timeoutError), connectTimeout)
     })
-    const connecting = connector({ vhost, connectTimeout, ...(options.name ? { clientName: options.name } : {}) })
+    const connecting = connector({
+      vhost,
+      connectTimeout,
+      ...(options.name ? { clientName: options.name } : {}),
+      ...(options.host ? { host: options.host } : {}),
+    })
     try {
       const { link, welcome } = await Promise.race([connecting, timeout])
       return new Connection(link, welcome, { ...options, url, connectTimeout })

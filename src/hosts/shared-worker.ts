@@ -15,6 +15,7 @@ import { brokerLockName, parseSharedWorkerName } from '../transport/names.js'
 import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
 import { serveManagement } from './management.js' // [console]
 import { systemClock } from './system-clock.js'
+import { announceTakeover, liveClients } from './takeover.js'
 
 export interface SharedBrokerOptions {
   /**
@@ -58,7 +59,8 @@ class FreshEpochMemoryStorage extends MemoryStorage {
   }
 }
 
-async function startEngine(vhost: string, options: SharedBrokerOptions): Promise<Broker> {
+/** The engine on the configured storage (also used by the elected host). */
+export async function startEngine(vhost: string, options: SharedBrokerOptions): Promise<Broker> {
   const choice = options.storage ?? 'indexeddb'
   if (typeof choice === 'function') return Broker.start({ vhost, clock: systemClock, storage: choice(vhost) })
   if (choice === 'indexeddb' && typeof indexedDB !== 'undefined') {
@@ -122,9 +124,11 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
   const ready = (async () => {
     if (locks) releaseLock = await holdLock(locks, brokerLockName(vhost), lockAbort.signal)
     const broker = await startEngine(vhost, options)
+    const clients = await liveClients(locks, vhost) // [offline] see takeover.ts
     const host = new LinkHost(broker, locks ? { vhost, locks } : { vhost })
     stops.push(serveBroadcast(host))
     stops.push(serveManagement(broker, vhost)) // [console] the management API for consoles of this origin (src/hosts/management.ts)
+    announceTakeover(broker, vhost, clients) // [offline] clients of an elected broker that just died reconnect at once
     serving = { broker, host }
     for (const port of attached.splice(0)) stops.push(servePort(host, port))
     const notice = readyNotice(broker)

@@ -29,6 +29,12 @@ export interface ConnectOptions {
   /** How long to wait for a broker's welcome before failing with BrokerUnavailableError. */
   connectTimeout: number
   clientName?: string
+  /**
+   * Which broker host a `shared://` link may use: 'auto' (default: the SharedWorker where this
+   * context can start one, else a context elected through Web Locks), 'shared-worker' (never
+   * elect) or 'elected' (always elect; no worker script needed). Other transports ignore it.
+   */
+  host?: 'auto' | 'shared-worker' | 'elected'
 }
 
 /** Opens a link once a welcome has arrived (rejects with a typed error otherwise). */

@@ -14,10 +14,11 @@
 import type { Welcome } from '../protocol/frames.js'
 import { broadcastWire } from './broadcast-channel.js'
 import { ClientLink, type OpenWire } from './client-link.js'
+import { brokerRunning, electedHost, onElected, type Elector } from './elect.js'
 import { canStartSharedWorker, detectClientKind } from './env.js'
 import { LinkError } from './errors.js'
 import type { ConnectOptions, Link } from './link.js'
-import type { LockManagerLike } from './locks.js'
+import { defaultLocks, type LockManagerLike } from './locks.js'
 import { portWire } from './message-port.js'
 import { sharedWorkerName } from './names.js'
 
@@ -31,6 +32,8 @@ export interface SharedConnectOptions extends ConnectOptions {
   link?: 'broadcast' | 'port'
   /** For tests. */
   locks?: LockManagerLike
+  /** Starts an elected host candidate (see elect.ts); default: the one given to `useElectedHost`. */
+  elect?: Elector
 }
 
 let defaultFactory: SharedWorkerFactory | undefined
@@ -94,8 +97,10 @@ export function resetSharedWorkers(): void {
   vhosts.clear()
 }
 
-const helpText = (vhost: string, timeout: number, canStart: boolean, hasFactory: boolean): string => {
+const helpText = (vhost: string, timeout: number, canStart: boolean, hasFactory: boolean, electing = false): string => {
   const base = `no broker answered on vhost '${vhost}' within ${timeout} ms`
+  if (electing)
+    return `${base}, although this context is a candidate to host it (an elected host): is another context of this origin holding the broker lock without serving?`
   if (!canStart)
     return `${base}. This context cannot start the broker (only windows can construct a SharedWorker): open a page of this origin that connects to 'shared://' with a sharedWorker factory first.`
   if (!hasFactory)
@@ -119,11 +124,49 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
   let used: Started | undefined
   let firstFail: ((cause: unknown) => void) | undefined
 
-  const ensureBroker = starter
+  const startShared = starter
     ? (restart: boolean, fail: (cause: unknown) => void) => {
         used = startWorker(name, starter, restart ? used : undefined)
         if (used.error !== undefined) throw used.error
         if (link.state === 'connecting') used.failures.add((firstFail = fail))
+      }
+    : undefined
+
+  // [offline] The elected host (hosts/elected.ts): with host 'elected', or with 'auto' where this
+  // context cannot start the SharedWorker (none, no factory, or the factory throws).
+  const host = options.host ?? 'auto'
+  const elector = host === 'shared-worker' ? undefined : (options.elect ?? electedHost())
+  if (host === 'elected' && (!elector || kind === 'port'))
+    throw new LinkError('BROKER_UNAVAILABLE', kind === 'port'
+      ? "host: 'elected' serves over BroadcastChannel only, not link: 'port'"
+      : "host: 'elected' needs the elected host: import 'warren', or in a service worker call enableElectedHost() from 'warren/worker'")
+  let electing = host === 'elected' || (!starter && elector !== undefined && kind === 'broadcast')
+  let unlistenElected: (() => void) | undefined
+  const inWindow = ['window', 'iframe'].includes(detectClientKind())
+  const elect = (restart: boolean, fail: (cause: unknown) => void) => {
+    unlistenElected ??= onElected(vhost, () => link.nudge())
+    const run = async () => {
+      // A worker stands as a candidate only when no broker runs (or it just died): where a
+      // window keeps a SharedWorker broker, workers need not load the engine.
+      if (!restart && !inWindow && host === 'auto' && (await brokerRunning(options.locks ?? defaultLocks(), vhost))) return
+      await elector!(vhost)
+    }
+    run().catch(fail)
+  }
+
+  const ensureBroker = starter || electing
+    ? (restart: boolean, fail: (cause: unknown) => void) => {
+        if (!electing && startShared) {
+          try {
+            startShared(restart, fail)
+            return
+          } catch (error) {
+            if (host !== 'auto' || !elector || kind !== 'broadcast') throw error
+            console.warn(`warren: the SharedWorker could not be created (${error instanceof Error ? error.message : String(error)}); electing a host among this origin's contexts instead`)
+            electing = true
+          }
+        }
+        elect(restart, fail)
       }
     : undefined
 
@@ -138,7 +181,10 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
     ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
     ...(ensureBroker ? { ensureBroker } : {}),
     ...(options.locks ? { locks: options.locks } : {}),
-    onClose: () => state.links.delete(link),
+    onClose: () => {
+      state.links.delete(link)
+      unlistenElected?.()
+    },
   })
   state.links.add(link)
   try {
@@ -147,7 +193,7 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
   } catch (error) {
     state.links.delete(link)
     if (error instanceof LinkError && error.code === 'BROKER_UNAVAILABLE' && error.cause === undefined)
-      throw new LinkError('BROKER_UNAVAILABLE', helpText(vhost, connectTimeout, canStart, factory !== undefined))
+      throw new LinkError('BROKER_UNAVAILABLE', helpText(vhost, connectTimeout, canStart, factory !== undefined, electing))
     throw error
   } finally {
     if (firstFail) used?.failures.delete(firstFail)
