@@ -70,7 +70,9 @@ async function fanout(browser: Browser, kind: 'bc' | 'warren', subs: number, siz
   let t0: number
   if (kind === 'bc') t0 = await pub.evaluate(([c, k, s]) => window.bench.base.send('bc', c as string, k as number, s as Size), [name, n, size] as const)
   else t0 = (await pub.evaluate(([x, k, s]) => window.bench.warren.send({ fanout: x as string }, k as number, s as Size), [name, n, size] as const)).t0
-  const ends = (await Promise.all(tabs.map((t) => t.evaluate((ms) => (kind === 'bc' ? window.bench.base.received(ms) : window.bench.warren.received(ms)), TIMEOUT)))) as Received[]
+  const ends = (await Promise.all(
+    tabs.map((t) => t.evaluate(([k, ms]) => (k === 'bc' ? window.bench.base.received(ms as number) : window.bench.warren.received(ms as number)), [kind, TIMEOUT] as const)),
+  )) as Received[]
   let last = 0
   for (const r of ends) {
     if ('error' in r) throw new Error(`fanout ${kind} ${subs}: ${r.error}`)

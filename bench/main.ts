@@ -5,7 +5,8 @@
  * ratios and the issue's targets; writes bench/results/latest.json. Never fails on a figure.
  *
  * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,routing,bundle,
- * --reps=N, --out=FILE, --echo (page console to stdout).
+ * --reps=N, --out=FILE, --echo (page console to stdout); --profile=transient|durable|latency [--n=N]
+ * profiles one scenario instead (bench/profile.ts).
  */
 import { execSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -15,6 +16,7 @@ import * as groups from './browser-groups.js'
 import { bundles } from './bundle.js'
 import { startBrowser } from './lib/browser.js'
 import { fmt, ratioTable, Results, table, targetTable } from './lib/report.js'
+import { profile } from './profile.js'
 import { routing } from './routing.js'
 
 const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'routing', 'bundle'] as const
@@ -89,6 +91,8 @@ function machine() {
 export async function main(argv: string[]): Promise<void> {
   const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
   const value = (name: string) => flag(name)?.split('=')[1]
+  const profiled = value('profile')
+  if (profiled) return profile(profiled, Number(value('n') ?? 20_000))
   const quick = flag('quick') !== undefined
   const only = value('only')?.split(',') as Group[] | undefined
   const selected = (only ?? ALL.filter((g) => !(quick && g === 'heap'))) as Group[]

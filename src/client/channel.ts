@@ -173,8 +173,13 @@ export class Channel implements SettleTarget, AsyncDisposable {
       return Promise.reject(this.#error ?? new ChannelClosedError(`channel ${this.number} is closed`))
     }
     const timeout = options.timeout ?? this.#host.requestTimeout
-    const timeoutError = new TimeoutError(`${frame.op} on channel ${this.number} got no reply within ${timeout} ms`)
-    const { id, promise } = this.#host.requests.add(this.number, timeout, timeoutError)
+    const number = this.number
+    const message = () => `${frame.op} on channel ${number} got no reply within ${timeout} ms`
+    // Made here, so its stack shows the caller; except for publishes, made by the thousand,
+    // whose error is made only if one times out (a stack per publish cost a fifth of a
+    // publisher's time, measured in Chromium).
+    const timeoutError = frame.op === 'basic.publish' ? () => new TimeoutError(message()) : new TimeoutError(message())
+    const { id, promise } = this.#host.requests.add(number, timeout, timeoutError)
     const full = { ...frame, id, channel: this.number } as ClientCommand
     if (options.internal || this.#internal || this.#canSend) this.#host.sendFrame(full)
     else this.#backlog.push({ id, frame: full })
