@@ -122,8 +122,8 @@ export async function main(argv: string[]): Promise<void> {
       }
     } finally {
       await browser.close()
+      if (browser.errors.length) log(`page errors/warnings: ${browser.errors.length} (first: ${browser.errors.slice(0, 3).join(' | ')})`)
     }
-    if (browser.errors.length) log(`page errors/warnings: ${browser.errors.length} (first: ${browser.errors.slice(0, 3).join(' | ')})`)
   }
   if (selected.includes('routing')) {
     log('routing...')

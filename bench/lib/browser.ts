@@ -67,6 +67,9 @@ export async function startBrowser(echo = false, minify = true): Promise<Browser
     const page = blank ?? (await context.newPage())
     used.add(page)
     page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`))
+    page.on('response', (response) => {
+      if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`)
+    })
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') errors.push(`${message.type()}: ${message.text()}`)
       if (echo) console.log(`[page] ${message.text()}`)

@@ -173,14 +173,20 @@ export class LinkHost {
   #open(hello: Hello, via: { port: object; endpoint: Endpoint } | undefined): void {
     const id = hello.clientId
     const endpoint = via?.endpoint ?? this.#broadcastEndpoint(id)
-    const outbox = new Batcher<ServerFrame>((frames) =>
-      postEach(
-        frames,
-        (chunk) => endpoint.post(chunk),
-        () => {
-          this.stats.postFailures++
-        },
-      ),
+    // Flushed at the microtask checkpoint: the engine answers a batch synchronously, so
+    // nothing is split, and a flush task would wait behind every post already queued (the
+    // publishers' batches), holding deliveries and confirms back under load.
+    const outbox = new Batcher<ServerFrame>(
+      (frames) =>
+        postEach(
+          frames,
+          (chunk) => endpoint.post(chunk),
+          () => {
+            this.stats.postFailures++
+          },
+        ),
+      4096,
+      'microtask',
     )
     const session: Session = { id, endpoint, via: via?.port, outbox, liveness: new AbortController() }
     this.#sessions.set(id, session)

@@ -44,7 +44,8 @@ export class Batcher<T> {
     private readonly max = 4096,
     timing: FlushTiming = 'task',
   ) {
-    this.#schedule = timing === 'task' ? queueTask : queueMicrotask
+    // Not `queueMicrotask` itself: called as a method of this object, browsers throw Illegal invocation.
+    this.#schedule = timing === 'task' ? queueTask : (fn) => queueMicrotask(fn)
   }
 
   get size(): number {
