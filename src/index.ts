@@ -19,6 +19,7 @@ useElectedHost(async (vhost) => {
 })
 
 export * from './client/index.js'
+export * from './jobs/index.js'
 export { useSharedWorker, type SharedWorkerFactory } from './transport/shared.js'
 export { PROTOCOL_VERSION } from './protocol/version.js'
 export { useElectedHost, type BrokerHost, type Elector } from './transport/elect.js'

@@ -49,6 +49,10 @@ function allowedTarget(from: string, target: string): string | undefined {
     case 'client':
       return to === 'engine' || to === 'storage' || to === 'hosts'
         ? 'client must not import engine, storage or hosts' : undefined
+    case 'jobs':
+      // Job queues are client-side: built on the client API, never on the engine.
+      return to === 'jobs' || to === 'client' || to === 'protocol' || to === 'transport'
+        ? undefined : 'jobs may import only jobs, client, protocol and transport'
     default:
       return undefined
   }
@@ -63,7 +67,7 @@ function allowedPackage(from: string, spec: string): string | undefined {
     if (isIdb && !from.startsWith('storage/indexeddb/')) return 'only storage/indexeddb may import idb'
     return isIdb ? undefined : 'storage may import no package except idb (in storage/indexeddb)'
   }
-  if (layer === 'protocol' || layer === 'engine' || layer === 'transport') {
+  if (layer === 'protocol' || layer === 'engine' || layer === 'transport' || layer === 'jobs') {
     return `${layer} may import no package`
   }
   return undefined
@@ -312,6 +316,9 @@ describe('layering checker (self-test)', () => {
     expect(messages('client/c.ts', "import { host } from '../hosts/inprocess.js'")).toHaveLength(1)
     expect(messages('client/c.ts', "import { readFile } from 'node:fs'")).toHaveLength(1)
     expect(messages('index.ts', "import x from '../test/x.js'")).toHaveLength(1)
+    expect(messages('jobs/q.ts', "import { Broker } from '../engine/broker.js'")).toHaveLength(1)
+    expect(messages('jobs/q.ts', "import { electBroker } from '../hosts/elected.js'")).toHaveLength(1)
+    expect(messages('jobs/q.ts', "import { Queue } from '../client/queue.js'")).toEqual([])
   })
 
   it('catches host globals in engine and protocol', () => {
