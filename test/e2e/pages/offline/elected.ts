@@ -1,5 +1,5 @@
 // A page with no SharedWorker factory (and, in these tests, no SharedWorker at all): shared://
-// elects a host among the origin's contexts. Exposes the rig on `window.t`, and drives
+// elects a host among the origin's contexts. Exposes the rig on `window.el`, and drives
 // dedicated workers: `spawn('host')` starts one that hosts the broker, `spawn('client')` one
 // that runs the rig.
 import { createRig, type Rig } from './rig.js'
@@ -40,7 +40,7 @@ const t = {
 
 declare global {
   interface Window {
-    t: typeof t & Rig
+    el: typeof t & Rig
   }
 }
-window.t = t
+window.el = t
