@@ -89,17 +89,90 @@ class TopicRouter implements Router {
   }
 }
 
+/**
+ * Headers routing checks every binding against the message (as RabbitMQ does), except that
+ * an x-match 'all' binding requiring some header to equal a string can only match messages
+ * carrying that exact string: such bindings are indexed by (header, value), so a publish
+ * checks only the bindings its own string headers point to, plus the unindexed ones. With
+ * 100,000 bindings that is ~100 routes/s against tens of thousands. Matches keep binding order.
+ */
 class HeadersRouter implements Router {
-  private readonly all = new Set<Binding>()
+  private readonly all = new Map<Binding, number>()
+  /** header → string value → 'all' bindings that require it. */
+  private readonly index = new Map<string, Map<string, Set<Binding>>>()
+  private readonly unindexed = new Set<Binding>()
+  private readonly keyOf = new Map<Binding, [string, string]>()
+  private next = 0
+
   add(binding: Binding) {
-    this.all.add(binding)
+    if (this.all.has(binding)) return
+    this.all.set(binding, this.next++)
+    const key = indexKey(binding.arguments)
+    if (!key) {
+      this.unindexed.add(binding)
+      return
+    }
+    this.keyOf.set(binding, key)
+    let values = this.index.get(key[0])
+    if (!values) this.index.set(key[0], (values = new Map()))
+    let set = values.get(key[1])
+    if (!set) values.set(key[1], (set = new Set()))
+    set.add(binding)
   }
+
   remove(binding: Binding) {
-    this.all.delete(binding)
+    if (!this.all.delete(binding)) return
+    this.unindexed.delete(binding)
+    const key = this.keyOf.get(binding)
+    if (!key) return
+    this.keyOf.delete(binding)
+    const values = this.index.get(key[0])
+    const set = values?.get(key[1])
+    set?.delete(binding)
+    if (set?.size === 0) values!.delete(key[1])
+    if (values?.size === 0) this.index.delete(key[0])
   }
-  *route(_routingKey: string, headers: FieldTable | undefined) {
-    for (const binding of this.all) if (headersMatch(binding.arguments, headers)) yield binding
+
+  route(_routingKey: string, headers: FieldTable | undefined): Iterable<Binding> {
+    // Few bindings: the plain scan is cheaper than gathering candidates.
+    if (this.all.size <= 16 || this.index.size === 0) return this.scan(this.all.keys(), headers)
+    const candidates = new Set<Binding>(this.unindexed)
+    if (headers) {
+      for (const name of Object.keys(headers)) {
+        const value = headers[name]
+        if (typeof value !== 'string') continue
+        const set = this.index.get(name)?.get(value)
+        if (set) for (const binding of set) candidates.add(binding)
+      }
+    }
+    const matched = this.scan(candidates, headers)
+    return matched.length > 1 ? matched.sort((a, b) => this.all.get(a)! - this.all.get(b)!) : matched
   }
+
+  private scan(bindings: Iterable<Binding>, headers: FieldTable | undefined): Binding[] {
+    const matched: Binding[] = []
+    for (const binding of bindings) if (headersMatch(binding.arguments, headers)) matched.push(binding)
+    return matched
+  }
+}
+
+/**
+ * For an x-match 'all' (or 'all-with-x') binding: one header it compares with a string value,
+ * which a matching message must carry with exactly that value (a string equals only itself).
+ */
+function indexKey(args: FieldTable): [string, string] | undefined {
+  try {
+    const kind = Object.prototype.hasOwnProperty.call(args, 'x-match') ? args['x-match'] : 'all'
+    if (kind !== 'all' && kind !== 'all-with-x') return undefined
+    for (const key of Object.keys(args)) {
+      if (key === 'x-match' || (kind === 'all' && key.startsWith('x-'))) continue
+      const value = args[key]
+      if (typeof value === 'string') return [key, value]
+    }
+  } catch {
+    // a hostile table: checked the slow way
+  }
+  return undefined
 }
 
 const ROUTERS: Record<KnownExchangeType, () => Router> = {
