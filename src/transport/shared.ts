@@ -57,6 +57,9 @@ interface Vhost {
 
 const vhosts = new Map<string, Vhost>()
 
+/** How long after a failed start of the SharedWorker a window tries again (while its links wait). */
+const RESTART_RETRY_MS = 1000
+
 function vhostState(name: string): Vhost {
   let state = vhosts.get(name)
   if (!state) {
@@ -82,6 +85,11 @@ function startWorker(name: string, factory: SharedWorkerFactory, replace: Starte
     started.error = new Error(message ? `the broker's SharedWorker failed: ${message}` : "the broker's SharedWorker script failed to load")
     for (const fail of started.failures) fail(started.error)
     started.failures.clear()
+    // Links reconnecting after the broker died would say hello to nobody for ever: the script
+    // may have failed only for now (offline, a deploy in progress). Try again while one waits.
+    setTimeout(() => {
+      if (state.current === started && [...state.links].some((link) => link.state === 'down')) startWorker(name, factory, started)
+    }, RESTART_RETRY_MS)
   })
   // The broker announces itself on every port when it is ready: say hello at once.
   worker.port.onmessage = (event) => {
