@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           environment: 'node',
-          include: ['test/e2e/**/*.e2e.test.ts'],
+          include: ['test/e2e/**/*.e2e.test.ts', 'test/reliability/**/*.e2e.test.ts'],
           // Each file launches its own Chromium; on two cores they must not overlap with
           // each other or with the browser project.
           fileParallelism: false,

@@ -1,0 +1,45 @@
+// The broker worker of reliability runs: the shipped SharedWorker host (warren/worker) on
+// IndexedDB, with the storage wrapped so a test can make write batches fail, and a debug
+// channel (this test build only) to arm those failures and to read the broker's counters.
+import { IndexedDBStorage } from '../../../src/storage/indexeddb/index.js'
+import { startBroker } from '../../../src/worker.js'
+import { FaultyStorage } from './faulty-storage.js'
+import { debugChannelName, type DebugReply, type DebugRequest, type InspectReply } from './workload.js'
+
+let storage: FaultyStorage | undefined
+const shared = startBroker({
+  storage: (vhost) => (storage = new FaultyStorage(new IndexedDBStorage({ vhost }))),
+})
+
+void shared.ready.then(({ broker, host }) => {
+  const debug = new BroadcastChannel(debugChannelName(shared.vhost))
+  debug.onmessage = (event: MessageEvent<DebugRequest>) => {
+    const request = event.data
+    let reply: DebugReply
+    if (request.op === 'fail-storage') {
+      if (storage) storage.armed += request.batches
+      reply = { op: 'done', nonce: request.nonce }
+    } else if (request.op === 'heal-storage') {
+      if (storage) storage.armed = 0
+      reply = { op: 'done', nonce: request.nonce }
+    } else {
+      const snapshot = broker.inspect()
+      const inspect: InspectReply = {
+        op: 'inspect',
+        nonce: request.nonce,
+        epoch: broker.epoch,
+        brokerId: broker.brokerId,
+        broker: { ...broker.stats },
+        host: { ...host.stats },
+        sessions: host.sessionCount,
+        queues: snapshot.queues.map((q) => ({ name: q.name, ready: q.ready, unacked: q.unacked, consumers: q.consumers.length })),
+        exchanges: snapshot.exchanges.length,
+        bindings: snapshot.exchanges.reduce((n, e) => n + e.bindings.length, 0),
+        clients: snapshot.clients.length,
+        storage: { failedBatches: storage?.failedBatches ?? 0, armed: storage?.armed ?? 0 },
+      }
+      reply = inspect
+    }
+    debug.postMessage(reply)
+  }
+})

@@ -1,0 +1,58 @@
+// The scenarios of the short run (inside `npm test`) and of the long one (`npm run test:reliability`).
+import type { Scenario } from './harness.js'
+import type { NemesisName } from './nemeses.js'
+
+const EVERY: NemesisName[] = [
+  'consumer-tab-close',
+  'storage-fail',
+  'tab-crash',
+  'freeze',
+  'worker-terminate',
+  'broker-kill',
+  'offline',
+  'storage-fail',
+  'all-tabs-restart',
+  'offline-broker-kill',
+]
+
+const base = {
+  queues: 2,
+  producerTabs: 1,
+  consumerTabs: 2,
+  prefetch: 50,
+  window: 100,
+  processMs: 2,
+  rejectEvery: 97,
+  expireEvery: 61,
+} satisfies Partial<Scenario>
+
+export const SHORT: Scenario[] = [
+  { ...base, name: 'mixed faults', messages: 3000, quota: 750, nemeses: EVERY, faults: 10, pause: [300, 700], seed: 1 },
+  {
+    ...base,
+    name: 'protocol fuzzing',
+    messages: 1500,
+    quota: 750,
+    nemeses: ['storage-fail'],
+    faults: 1,
+    pause: [3000, 3000],
+    fuzz: { durationMs: 6000, sessions: 3, resets: 3 },
+    seed: 2,
+  },
+]
+
+export const LONG: Scenario[] = [
+  { ...base, name: 'mixed faults', messages: 60_000, quota: 2500, nemeses: EVERY, faults: 40, pause: [800, 2000], seed: 11 },
+  { ...base, name: 'broker restarts', messages: 20_000, quota: 2500, nemeses: ['broker-kill', 'all-tabs-restart', 'browser-restart', 'offline-broker-kill'], faults: 8, pause: [1500, 3000], seed: 12 },
+  {
+    ...base,
+    name: 'protocol fuzzing',
+    messages: 20_000,
+    quota: 2500,
+    nemeses: ['storage-fail', 'tab-crash', 'worker-terminate'],
+    faults: 6,
+    pause: [3000, 5000],
+    fuzz: { durationMs: 25_000, sessions: 4, resets: 10 },
+    seed: 13,
+  },
+]
