@@ -1,2 +1,2 @@
 // The examples import Warren from here; in your app this is simply `from 'warren'`.
-export * from '../src/client/index.js'
+export * from '../src/index.js'
