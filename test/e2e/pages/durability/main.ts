@@ -50,37 +50,44 @@ const d = {
     queue: string,
     from: number,
     to: number,
-    options: { inFlight: number; transientEvery?: number; retry?: boolean; pad?: number; args?: Record<string, unknown> },
+    options: { inFlight: number; transientEvery?: number; retry?: boolean; pad?: number; args?: Record<string, unknown>; record?: boolean },
   ) {
     const producer = conn!.producer({ retry: options.retry ?? false })
     await queueOf(queue, options.args).bind(conn!).queueDeclare()
     const pad = options.pad ? 'x'.repeat(options.pad) : undefined
+    const record = options.record ?? true
     let inflight = 0
     let wake: (() => void) | undefined
-    const all: Promise<void>[] = []
+    let ok = 0
+    let failed = 0
     const started = performance.now()
     for (let n = from; n < to; n++) {
       while (inflight >= options.inFlight) await new Promise<void>((resolve) => (wake = resolve))
       inflight++
       const transient = options.transientEvery !== undefined && n % options.transientEvery === 0
       const body = transient ? `t${n}` : pad ? { n, pad } : n
-      all.push(
-        producer
-          .publish(body, { routingKey: queue, deliveryMode: transient ? 1 : 2 })
-          .then(
-            () => void confirmed.push(pad ? n : body),
-            (error: unknown) => void failures.push({ body: pad ? n : body, ...errorInfo(error) }),
-          )
-          .finally(() => {
-            inflight--
-            const w = wake
-            wake = undefined
-            w?.()
-          }),
-      )
+      producer
+        .publish(body, { routingKey: queue, deliveryMode: transient ? 1 : 2 })
+        .then(
+          () => {
+            ok++
+            if (record) confirmed.push(pad ? n : body)
+          },
+          (error: unknown) => {
+            failed++
+            failures.push({ body: pad ? n : body, ...errorInfo(error) })
+          },
+        )
+        .finally(() => {
+          inflight--
+          const w = wake
+          wake = undefined
+          w?.()
+        })
     }
-    await Promise.all(all)
-    return { ms: performance.now() - started, confirmed: confirmed.length, failed: failures.length }
+    while (inflight > 0) await new Promise<void>((resolve) => (wake = resolve))
+    const ms = performance.now() - started
+    return record ? { ms, confirmed: confirmed.length, failed: failures.length } : { ms, confirmed: ok, failed }
   },
 
   /**
@@ -110,6 +117,40 @@ const d = {
     }
     if (options.ack) await consumer.cancel()
     return seen
+  },
+
+  /**
+   * Consumes and acks `expected` messages without keeping them (large backlogs): says
+   * whether they came in order (numeric bodies) and all redelivered.
+   */
+  async consumeCount(queue: string, expected: number, options: { prefetch?: number; timeoutMs?: number } = {}) {
+    let count = 0
+    let inOrder = true
+    let redelivered = 0
+    let previous = -Infinity
+    const started = performance.now()
+    let done!: () => void
+    const finished = new Promise<void>((resolve) => (done = resolve))
+    const consumer = conn!.consumer(queueOf(queue), {
+      prefetch: options.prefetch ?? 1000,
+      onMessage: (message) => {
+        const body = message.body as number
+        if (!(body > previous)) inOrder = false
+        previous = body
+        if (message.redelivered) redelivered++
+        message.ack()
+        if (++count === expected) done()
+      },
+    })
+    await consumer.consume()
+    await Promise.race([finished, new Promise((r) => setTimeout(r, options.timeoutMs ?? 600_000))])
+    const ms = performance.now() - started
+    await consumer.cancel()
+    return { count, inOrder, redelivered, ms }
+  },
+
+  async deleteQueue(queue: string) {
+    return queueOf(queue).bind(conn!).delete()
   },
 
   /** Acks what consumeAll held (a crash test leaves them unacked instead). */
