@@ -329,6 +329,8 @@ export async function startup(browser: Browser, results: Results, plan: Plan): P
 export async function heap(browser: Browser, results: Results, plan: Plan): Promise<void> {
   const total = 1_000_000
   const tab = await browser.tab(1)
+  await tab.evaluate(() => window.bench.warren.count('heap', 'heap'))
+  const empty = await browser.workerHeap('broker')
   const chunk = 100_000
   const started = Date.now()
   for (let done = 0; done < total; done += chunk) {
@@ -345,6 +347,7 @@ export async function heap(browser: Browser, results: Results, plan: Plan): Prom
   const recoverMs = Date.now() - t0
   const recovered = await browser.workerHeap('broker')
   const mb = (bytes: number | undefined) => (bytes === undefined ? NaN : bytes / 1024 / 1024)
+  results.add({ group: 'heap', id: 'heap-empty', label: 'broker heap, empty queue (for scale)', size: 'small', unit: 'MB', better: 'lower', values: [mb(empty?.used)] })
   results.add({ group: 'heap', id: 'heap-loaded', label: `broker heap after writing ${total.toLocaleString('en-US')} persistent messages (same session)`, size: 'small', unit: 'MB', better: 'lower', values: [mb(loaded?.used)] })
   results.add({ group: 'heap', id: 'heap-recovered', label: 'broker heap after a browser restart and recovery', size: 'small', unit: 'MB', better: 'lower', values: [mb(recovered?.used)] })
   results.add({ group: 'heap', id: 'heap-recover-ms', label: 'restart: open() + declare of the 1M queue', size: 'small', unit: 'ms', better: 'lower', values: [recoverMs] })

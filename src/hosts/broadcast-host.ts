@@ -14,7 +14,7 @@ import type { Broker } from '../engine/broker.js'
 import type { Hello, ServerFrame, Welcome } from '../protocol/frames.js'
 import { parseClientBatch, parseGoodbye, parseHello, parsePing } from '../protocol/guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
-import { Batcher, postEach } from '../transport/batch.js'
+import { Batcher, postEach, queueTask } from '../transport/batch.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
 import { brokerChannelName, clientChannelName, clientLockName } from '../transport/names.js'
 
@@ -60,6 +60,17 @@ interface Session {
 
 const MAX_UNKNOWN_TRACKED = 10_000
 
+/** Frames run for one sender before the others get their turn. */
+const SLICE = 256
+
+/** A batch being run in slices. */
+interface Work {
+  readonly from: string
+  readonly frames: readonly unknown[]
+  next: number
+  readonly via: { port: object; endpoint: Endpoint } | undefined
+}
+
 export class LinkHost {
   readonly stats: HostStats = { batches: 0, commands: 0, dropped: 0, unknownClients: 0, postFailures: 0, opened: 0, closed: 0 }
   readonly vhost: string
@@ -70,6 +81,9 @@ export class LinkHost {
   readonly #unknownInterval: number
   readonly #now: () => number
   #closed = false
+  /** Batches waiting for their next slice, by sender, in arrival order. */
+  readonly #pending = new Map<string, Work[]>()
+  #sliceScheduled = false
 
   constructor(broker: Broker, options: LinkHostOptions) {
     this.#broker = broker
@@ -116,7 +130,26 @@ export class LinkHost {
       return
     }
     const { from, frames } = batch
-    for (let i = 0; i < frames.length; i++) {
+    const queued = this.#pending.get(from)
+    if (queued === undefined && frames.length <= SLICE) {
+      this.#run({ from, frames, next: 0, via }, frames.length)
+      return
+    }
+    // A big batch (or one behind a sender's unfinished one) is run in slices, taking turns
+    // with the other senders: a publisher posting thousands of frames at once no longer holds
+    // back the acks (and so the deliveries) of every consumer behind it.
+    const work: Work = { from, frames, next: 0, via }
+    if (queued) queued.push(work)
+    else this.#pending.set(from, [work])
+    this.#scheduleSlice()
+  }
+
+  /** Runs frames [work.next, work.next + budget) of one batch; returns how many it used. */
+  #run(work: Work, budget: number): number {
+    const { from, frames, via } = work
+    const end = Math.min(frames.length, work.next + budget)
+    const start = work.next
+    for (let i = start; i < end; i++) {
       const frame = frames[i]
       const op = typeof frame === 'object' && frame !== null ? (frame as { op?: unknown }).op : undefined
       if (op === 'hello') this.#hello(from, frame, via)
@@ -128,12 +161,47 @@ export class LinkHost {
           // The rest of the batch is from the same stranger.
           this.stats.dropped += frames.length - i
           this.#unknown(from, via)
-          return
+          work.next = frames.length
+          return i - start + 1
         }
         this.stats.commands++
         this.#broker.receive(from, frame)
       }
     }
+    work.next = end
+    return end - start
+  }
+
+  #scheduleSlice(): void {
+    if (this.#sliceScheduled) return
+    this.#sliceScheduled = true
+    // A task, not a microtask: posts already queued for this context (other senders' acks)
+    // run before the next slice.
+    queueTask(() => this.#slice())
+  }
+
+  /** One turn: up to SLICE frames from each sender with queued batches, in arrival order of senders. */
+  #slice(): void {
+    this.#sliceScheduled = false
+    if (this.#closed) {
+      this.#pending.clear()
+      return
+    }
+    for (const [from, queue] of [...this.#pending]) {
+      let budget = SLICE
+      while (budget > 0 && queue.length > 0) {
+        const work = queue[0]!
+        try {
+          budget -= this.#run(work, budget)
+        } catch {
+          this.stats.dropped++
+          work.next = work.frames.length
+        }
+        if (work.next >= work.frames.length) queue.shift()
+      }
+      if (queue.length === 0) this.#pending.delete(from)
+    }
+    if (this.#pending.size > 0) this.#scheduleSlice()
   }
 
   /** The session `from` may act through `via`, if any; drops sessions the engine has dropped. */

@@ -1,0 +1,46 @@
+// The broker host runs a big batch in slices, taking turns with other senders: a publisher
+// posting thousands of frames at once must not hold back another client's acks behind them.
+import { describe, expect, it } from 'vitest'
+import type { Broker } from '../../src/engine/broker.js'
+import { LinkHost } from '../../src/hosts/broadcast-host.js'
+import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
+import { sleep } from './helpers.js'
+
+function fakeBroker() {
+  const clients = new Set<string>()
+  const seen: Array<[string, number]> = []
+  const broker = {
+    epoch: 1,
+    brokerId: 'b',
+    stats: {},
+    connect: (id: string) => void clients.add(id),
+    disconnect: (id: string) => void clients.delete(id),
+    hasClient: (id: string) => clients.has(id),
+    receive: (from: string, frame: { n: number }) => void seen.push([from, frame.n]),
+  }
+  return { broker: broker as unknown as Broker, seen }
+}
+
+const hello = (clientId: string) => ({ from: clientId, frames: [{ op: 'hello', clientId, protocol: PROTOCOL_VERSION, kind: 'window' }] })
+const ids = ['0a1b2c3d-0000-4000-8000-000000000001', '0a1b2c3d-0000-4000-8000-000000000002']
+
+describe('LinkHost slices', () => {
+  it("runs another sender's small batch after at most one slice of a big one, each sender's frames in order", async () => {
+    const { broker, seen } = fakeBroker()
+    const host = new LinkHost(broker, { vhost: 'slices' })
+    const [a, b] = ids as [string, string]
+    host.receive(hello(a))
+    host.receive(hello(b))
+    const big = Array.from({ length: 1000 }, (_, n) => ({ op: 'basic.ack', channel: 1, deliveryTag: n + 1, n }))
+    host.receive({ from: a, frames: big })
+    host.receive({ from: b, frames: [{ op: 'basic.ack', channel: 1, deliveryTag: 1, n: 0 }] })
+    host.receive({ from: a, frames: [{ op: 'basic.ack', channel: 1, deliveryTag: 1001, n: 1000 }] })
+    for (let i = 0; i < 100 && seen.length < 1002; i++) await sleep(5)
+    expect(seen).toHaveLength(1002)
+    const fromA = seen.filter(([from]) => from === a).map(([, n]) => n)
+    expect(fromA).toEqual(Array.from({ length: 1001 }, (_, n) => n))
+    expect(seen.findIndex(([from]) => from === b)).toBeLessThanOrEqual(256)
+    expect(host.stats.commands).toBe(1002)
+    host.close()
+  })
+})
