@@ -1,4 +1,4 @@
-// Library build: three ESM entries, dependencies left as imports for the app's bundler.
+// Library build: four ESM entries, dependencies left as imports for the app's bundler.
 // Declarations come from tsc (tsconfig.build.json) into dist/types afterwards.
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
@@ -16,6 +16,7 @@ export default defineConfig({
         warren: src('index.ts'),
         worker: src('worker.ts'),
         testing: src('testing/index.ts'),
+        console: src('console/index.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

@@ -57,9 +57,9 @@ describe('npm package', { timeout: 120_000 }, () => {
     if (tmp) await rm(tmp, { recursive: true, force: true })
   })
 
-  it('ships the three entries with their declarations and no sources or tests', () => {
-    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/testing.js', 'dist/types/index.d.ts',
-      'dist/types/worker.d.ts', 'dist/types/testing/index.d.ts', 'package.json']) {
+  it('ships the four entries with their declarations and no sources or tests', () => {
+    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/testing.js', 'dist/console.js', 'dist/types/index.d.ts',
+      'dist/types/worker.d.ts', 'dist/types/testing/index.d.ts', 'dist/types/console/index.d.ts', 'package.json']) {
       expect(files, file).toContain(file)
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([])
@@ -88,6 +88,7 @@ describe('npm package', { timeout: 120_000 }, () => {
       "const main = await import('warren')",
       "const testing = await import('warren/testing')",
       "const worker = import.meta.resolve('warren/worker')",
+      "import.meta.resolve('warren/console')",
       'console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), worker }))',
     ].join('\n')
     await writeFile(join(app, 'probe.mjs'), probe)
