@@ -209,7 +209,10 @@ export class LinkHost {
     const session = this.#sessions.get(from)
     if (session === undefined) return undefined
     if (!this.#broker.hasClient(from)) {
-      // The engine closed the connection (a hard error): the session is over.
+      // The engine closed the connection (a hard error): the session is over. What the engine
+      // said last still goes out (the failing command's error, connection.closed), or a client
+      // that sent more in the same batch would only ever hear 'unknown-client'.
+      session.outbox.flush()
       this.#drop(session)
       return undefined
     }
