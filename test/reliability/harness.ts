@@ -7,6 +7,7 @@ import type { CDPSession, Page } from 'playwright-core'
 import { fileURLToPath } from 'node:url'
 import { startHarness, type Harness } from '../e2e/harness.js'
 import { check, type CheckResult, type HistoryEvent } from './checker.js'
+import { accountFuzz, diffTally, type FuzzAccount } from './fuzz-accounting.js'
 import { NEMESES, type NemesisName } from './nemeses.js'
 import type { FuzzConfig, FuzzReport } from './pages/fuzz.js'
 import type { RoleConfig, RoleEvent, WireEvent } from './pages/roles.js'
@@ -44,12 +45,12 @@ export interface Scenario {
 }
 
 export interface FuzzOutcome extends FuzzReport {
-  /** Drops and rejections the broker counted while the fuzzer ran (host and engine). */
-  counted: number
-  /** Frames that had to be dropped or answered with an error: everything not answered ok. */
-  expectedAtLeast: number
+  /** Per kind of post: frames that reached the host, counted as dropped or refused, answered ok. */
+  account: FuzzAccount
   epochBefore: number
   epochAfter: number
+  /** The host's and the engine's counters before and after. */
+  stats: { before: unknown; after: unknown }
 }
 
 export interface ScenarioResult {
@@ -385,8 +386,16 @@ export class Run {
       if (s.fuzz) fuzzing = this.#fuzz(s.fuzz)
       progress = setInterval(() => this.log(`[${s.name}] ${this.status()}`), 5000)
 
-      // Faults, with the workload running; the pool is topped up while faults remain.
-      while (faults < s.faults) {
+      // Faults, with the workload running; the pool is topped up while faults remain or the fuzzer runs.
+      let fuzzed = !fuzzing
+      void fuzzing?.finally(() => (fuzzed = true)).catch(() => {})
+      while (faults < s.faults || !fuzzed) {
+        if (faults >= s.faults) {
+          await sleep(250)
+          if (this.pool <= 0) this.pool += s.quota
+          await this.reconcile()
+          continue
+        }
         await sleep(this.rand.int(s.pause[0], s.pause[1]))
         const name = s.nemeses[faults % s.nemeses.length]!
         const nemesis = NEMESES[name]
@@ -399,7 +408,7 @@ export class Run {
         faults++
         faultsByKind[name] = (faultsByKind[name] ?? 0) + 1
         await this.heal()
-        if (this.pool <= 0 && faults < s.faults) this.pool += s.quota
+        if (this.pool <= 0 && (faults < s.faults || !fuzzed)) this.pool += s.quota
         await this.reconcile()
         const inspect = await this.inspect()
         if (inspect) epochs.add(inspect.epoch)
@@ -507,16 +516,23 @@ export class Run {
         ...config,
       } satisfies FuzzConfig,
     )
-    const after = await this.inspect()
-    const total = (i: InspectReply | null) => (i ? i.broker.droppedFrames + i.broker.rejectedFrames + (i.host.dropped ?? 0) : 0)
+    // The broker may still be working through the last posts: wait until its counters settle.
+    const batches = (i: InspectReply | null) => i?.host.batches ?? -1
+    let after = await this.inspect()
+    for (let i = 0; i < 20; i++) {
+      await sleep(250)
+      const next = await this.inspect()
+      const settled = batches(next) === batches(after)
+      after = next
+      if (settled) break
+    }
     await this.closeTab(tab)
     return {
       ...report,
-      counted: total(after) - total(before),
-      // Each frame is answered ok, or refused (dropped and counted, or answered with a counted error).
-      expectedAtLeast: report.refusable - report.ok,
+      account: accountFuzz(report, diffTally(after?.tally ?? {}, before?.tally ?? {})),
       epochBefore: before?.epoch ?? -1,
       epochAfter: after?.epoch ?? -1,
+      stats: { before: before && { host: before.host, broker: before.broker, tally: before.tally }, after: after && { host: after.host, broker: after.broker, tally: after.tally } },
     }
   }
 }

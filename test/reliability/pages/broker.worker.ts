@@ -4,6 +4,7 @@
 import { IndexedDBStorage } from '../../../src/storage/indexeddb/index.js'
 import { startBroker } from '../../../src/worker.js'
 import { FaultyStorage } from './faulty-storage.js'
+import { tallyHost } from './tally.js'
 import { debugChannelName, type DebugReply, type DebugRequest, type InspectReply } from './workload.js'
 
 let storage: FaultyStorage | undefined
@@ -12,6 +13,7 @@ const shared = startBroker({
 })
 
 void shared.ready.then(({ broker, host }) => {
+  const tally = tallyHost(host, broker)
   const debug = new BroadcastChannel(debugChannelName(shared.vhost))
   debug.onmessage = (event: MessageEvent<DebugRequest>) => {
     const request = event.data
@@ -37,6 +39,7 @@ void shared.ready.then(({ broker, host }) => {
         bindings: snapshot.exchanges.reduce((n, e) => n + e.bindings.length, 0),
         clients: snapshot.clients.length,
         storage: { failedBatches: storage?.failedBatches ?? 0, armed: storage?.armed ?? 0 },
+        tally: structuredClone(tally),
       }
       reply = inspect
     }

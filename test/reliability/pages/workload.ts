@@ -54,6 +54,8 @@ export interface InspectReply {
   bindings: number
   clients: number
   storage: { failedBatches: number; armed: number }
+  /** Per kind of post: frames that arrived and how many the host and engine counted (see tally.ts). */
+  tally: Record<string, { posts: number; frames: number; counted: number }>
 }
 
 export type DebugReply = InspectReply | { op: 'done'; nonce: number }
