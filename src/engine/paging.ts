@@ -57,7 +57,7 @@ export class Paging {
   private loading = false
   /** Bumped whenever the disk tail is dropped or given up: a load in flight is then stale. */
   private generation = 0
-  /** Settles after the newest paged write: a load waits for it, so it sees every paged message. */
+  /** Settles after every paged write so far: a load waits for it, so it sees every paged message. */
   private lastWrite: Promise<unknown> = Promise.resolve()
   /** Paged writes issued so far. */
   private writes = 0
@@ -109,7 +109,8 @@ export class Paging {
         this.settleWaiters(true)
       },
     )
-    this.lastWrite = settled
+    // Storages settle writes in order, but a load must not rely on it: wait for all of them.
+    this.lastWrite = Promise.all([this.lastWrite, settled])
   }
 
   /** A transient message behind messages on disk. */
