@@ -25,6 +25,7 @@ import { Requests } from './requests.js'
 import { defaultRetryPolicy, retryInterval, type RetryPolicy } from './retry.js'
 import { ReplyClient, reply, serve, type RpcOptions, type ServeOptions, type RpcHandler } from './rpc.js'
 import { SimpleBuffer, SimpleQueue, type SimpleQueueOptions } from './simple.js'
+import { storageAccess, type StorageAccess } from './storage-access.js'
 import { Topology } from './topology.js'
 import { parseUrl, resolveConnector } from './transports.js'
 import { AsyncQueue } from './util/async-queue.js'
@@ -171,6 +172,11 @@ export class Connection implements ChannelHost, AsyncDisposable {
 
   get brokerId(): string {
     return this.#welcome.brokerId
+  }
+
+  /** The origin's storage: persist() (from a window), persisted(), estimate(). */
+  get storage(): StorageAccess {
+    return storageAccess
   }
 
   get state(): ConnectionState {

@@ -62,3 +62,5 @@ export {
   isRecoverable,
 } from './errors.js'
 export type { WarrenErrorOptions } from './errors.js'
+export { StorageAccess } from './storage-access.js'
+export type { StorageEstimate, StorageManagerLike } from './storage-access.js'

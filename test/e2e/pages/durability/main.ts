@@ -2,7 +2,6 @@
 // publishes confirmed streams, consumes whole queues and records what happened, so a test
 // can check across closed tabs, killed workers and browser restarts what survived.
 import { Connection, Queue, registerTransport, type Message } from '../../../../src/client/index.js'
-import { storageAccess } from '../../../../src/client/storage-access.js'
 import { connectShared, useSharedWorker } from '../../../../src/transport/shared.js'
 
 registerTransport('shared', () => connectShared)
@@ -164,9 +163,10 @@ const d = {
   },
 
   storage: {
-    persist: () => storageAccess.persist().then((v) => ({ ok: v }), (e: unknown) => ({ error: errorInfo(e) })),
-    persisted: () => storageAccess.persisted(),
-    estimate: () => storageAccess.estimate(),
+    // Through the connection, as an app would: conn.storage.
+    persist: () => conn!.storage.persist().then((v) => ({ ok: v }), (e: unknown) => ({ error: errorInfo(e) })),
+    persisted: () => conn!.storage.persisted(),
+    estimate: () => conn!.storage.estimate(),
   },
 
   /** Raw batched IndexedDB puts in a dedicated worker (the primitive under the broker). */
