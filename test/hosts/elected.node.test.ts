@@ -152,6 +152,43 @@ describe('elected broker host', () => {
     expect(cl.brokerId).toBe(l.candidate!.serving!.broker.brokerId)
   })
 
+  it("host 'auto' in a window whose SharedWorker factory throws elects instead", async () => {
+    const locks = new FakeLocks()
+    const vhost = freshVhost()
+    const storage = new MemoryStorage()
+    const ctx = context(locks, vhost, storage)
+    const g = globalThis as { SharedWorker?: unknown }
+    const had = 'SharedWorker' in g
+    g.SharedWorker = function SharedWorker() {} // this "context" could construct one...
+    const warn = console.warn
+    const warnings: unknown[] = []
+    console.warn = (...args: unknown[]) => void warnings.push(args[0])
+    try {
+      const conn = await Connection.open({
+        url: `shared://${vhost}`,
+        connectTimeout: 3000,
+        transport: (options) =>
+          connectShared({
+            ...options,
+            locks: ctx.locks,
+            // ...but the factory throws (a CSP refusing worker scripts, a broken bundle)
+            sharedWorker: () => {
+              throw new DOMException('worker-src refused', 'SecurityError')
+            },
+            elect: async (v) => {
+              ctx.candidate ??= electPrivate(v, ctx.locks, storage)
+            },
+          }),
+      })
+      cleanup.push(() => conn.close())
+      expect(conn.brokerId).toBe(ctx.candidate!.serving!.broker.brokerId)
+      expect(String(warnings[0])).toMatch(/SharedWorker could not be created .*worker-src refused.*electing/)
+    } finally {
+      console.warn = warn
+      if (!had) delete g.SharedWorker
+    }
+  })
+
   it("host 'shared-worker' never elects, and host 'elected' with no elector fails at once", async () => {
     const locks = new FakeLocks()
     const vhost = freshVhost()
