@@ -164,14 +164,19 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
 
   const ensureBroker = starter || electing
     ? (restart: boolean, fail: (cause: unknown) => void) => {
+        const canFallBack = host === 'auto' && elector !== undefined && kind === 'broadcast'
+        const fallBack = (cause: unknown) => {
+          console.warn(`warren: the SharedWorker could not be started (${cause instanceof Error ? cause.message : String(cause)}); electing a host among this origin's contexts instead`)
+          electing = true
+        }
         if (!electing && startShared) {
           try {
-            startShared(restart, fail)
+            // A script that fails to load (e.g. no module SharedWorker before Firefox 114) falls back too.
+            startShared(restart, canFallBack ? (cause) => { fallBack(cause); elect(restart, fail) } : fail)
             return
           } catch (error) {
-            if (host !== 'auto' || !elector || kind !== 'broadcast') throw error
-            console.warn(`warren: the SharedWorker could not be created (${error instanceof Error ? error.message : String(error)}); electing a host among this origin's contexts instead`)
-            electing = true
+            if (!canFallBack) throw error
+            fallBack(error)
           }
         }
         elect(restart, fail)

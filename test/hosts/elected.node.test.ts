@@ -182,7 +182,7 @@ describe('elected broker host', () => {
       })
       cleanup.push(() => conn.close())
       expect(conn.brokerId).toBe(ctx.candidate!.serving!.broker.brokerId)
-      expect(String(warnings[0])).toMatch(/SharedWorker could not be created .*worker-src refused.*electing/)
+      expect(String(warnings[0])).toMatch(/SharedWorker could not be started .*worker-src refused.*electing/)
     } finally {
       console.warn = warn
       if (!had) delete g.SharedWorker

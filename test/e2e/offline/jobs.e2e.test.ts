@@ -185,3 +185,14 @@ describe('job queues offline', () => {
     await Promise.all([a.close(), b.close()])
   })
 })
+
+describe('hosting', () => {
+  it('a SharedWorker script that fails to load: the connect falls back to an elected host', async () => {
+    const page = await harness.openPage(`${PAGE}?badworker=1`)
+    const opened = await page.evaluate(() => window.jobs.open('shared://badworker'))
+    const host = await until(() => page.evaluate(() => window.jobs.host('badworker')), (h) => h.state !== 'none')
+    expect(host).toMatchObject({ state: 'serving', brokerId: opened.brokerId })
+    expect(harness.logs.some((line) => /SharedWorker could not be started/.test(line))).toBe(true)
+    await page.close()
+  })
+})

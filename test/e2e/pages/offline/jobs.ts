@@ -4,7 +4,12 @@
 import swUrl from './sw.ts?worker&url'
 import { createJobRig, type JobRig } from './job-rig.js'
 import { createRig } from './rig.js'
-import { Connection } from './warren.js'
+import { Connection, useSharedWorker } from './warren.js'
+
+// ?badworker=1: a SharedWorker factory whose script does not exist (the connect must fall back
+// to an elected host instead of failing).
+if (new URLSearchParams(location.search).get('badworker') === '1')
+  useSharedWorker((name) => new SharedWorker('/no-such-broker.worker.js', { type: 'module', name }))
 
 let conn: Connection | undefined
 const rig = createRig()
@@ -19,8 +24,8 @@ const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown):
 const api = {
   ...jobs,
   host: rig.host,
-  async open() {
-    conn = await Connection.open({ url: 'shared://', name: 'jobs page', connectTimeout: 10_000 })
+  async open(url = 'shared://') {
+    conn = await Connection.open({ url, name: 'jobs page', connectTimeout: 10_000 })
     return { clientId: conn.clientId, brokerId: conn.brokerId, epoch: conn.epoch }
   },
   online: () => navigator.onLine,

@@ -7,6 +7,7 @@ import { connectShared } from '../../../../src/transport/shared.js'
 
 export * from '../../../../src/client/index.js'
 export * from '../../../../src/jobs/index.js'
+export { useSharedWorker } from '../../../../src/transport/shared.js'
 
 export function wireWarren(): void {
   registerTransport('shared', () => connectShared)
