@@ -25,6 +25,8 @@ import { announceTakeover, liveClients } from './takeover.js'
 export interface ElectedHostOptions extends SharedBrokerOptions {
   /** Serve the management API to consoles (default true). */
   management?: boolean
+  /** Where `pagehide` fires (windows); default: the global scope when it has it. */
+  lifecycle?: EventTarget | null
 }
 
 export type ElectedState = 'waiting' | 'starting' | 'serving' | 'stopped'
@@ -127,12 +129,23 @@ export function createElectedBroker(vhost: string, options: ElectedHostOptions =
   const finish = () => {
     if (state === 'stopped') return
     state = 'stopped'
+    lifecycle?.removeEventListener('pagehide', onPageHide)
     onStopped?.()
   }
 
   locks
     .request(brokerLockName(vhost), { signal: abort.signal }, serve)
     .catch(() => {}) // aborted by stop() while waiting
+
+  // A page entering the back/forward cache must not stay in the queue: granted the lock while
+  // frozen, it could not serve, and nobody else would. (A serving page is never cached: it
+  // holds a lock.) Its links stand again on pageshow, which makes a new candidate.
+  const lifecycle =
+    options.lifecycle !== undefined ? options.lifecycle : 'onpagehide' in globalThis ? (globalThis as unknown as EventTarget) : null
+  const onPageHide = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted && state === 'waiting') void candidate.stop()
+  }
+  lifecycle?.addEventListener('pagehide', onPageHide)
 
   const candidate: ElectedBroker = {
     vhost,

@@ -189,6 +189,31 @@ describe('elected broker host', () => {
     }
   })
 
+  it('a waiting candidate whose page enters the back/forward cache leaves the queue; a serving one stays', async () => {
+    const locks = new FakeLocks()
+    const vhost = freshVhost()
+    const storage = new MemoryStorage()
+    const hostPage = new EventTarget()
+    const cachedPage = new EventTarget()
+    const first = createElectedBroker(vhost, { locks: lockContext(locks), storage: () => storage, management: false, lifecycle: hostPage })
+    cleanup.push(() => first.stop())
+    await first.elected
+    const cached = createElectedBroker(vhost, { locks: lockContext(locks), storage: () => storage, management: false, lifecycle: cachedPage })
+    cleanup.push(() => cached.stop())
+    const third = createElectedBroker(vhost, { locks: lockContext(locks), storage: () => storage, management: false })
+    cleanup.push(() => third.stop())
+    const hide = (persisted: boolean) => Object.assign(new Event('pagehide'), { persisted })
+    hostPage.dispatchEvent(hide(true))
+    expect(first.state).toBe('serving')
+    cachedPage.dispatchEvent(hide(false)) // unloading for good: nothing to do
+    expect(cached.state).toBe('waiting')
+    cachedPage.dispatchEvent(hide(true))
+    expect(cached.state).toBe('stopped')
+    await first.stop()
+    await third.elected
+    expect(third.state).toBe('serving')
+  })
+
   it("host 'shared-worker' never elects, and host 'elected' with no elector fails at once", async () => {
     const locks = new FakeLocks()
     const vhost = freshVhost()
