@@ -1,6 +1,6 @@
-// The wiring of the `warren` entry (src/index.ts), repeated here: the repository's
-// package.json marks only dist files as having side effects, so a page importing src/ from
-// source must call this itself (Vite drops module bodies whose exports nobody uses).
+// The wiring of the `warren` entry (src/index.ts), done explicitly: the pages import the pieces
+// from source, and a module whose only use is re-exports may be skipped by the bundler, so the
+// registrations are a function the rig calls.
 import { registerTransport } from '../../../../src/client/index.js'
 import { useElectedHost } from '../../../../src/transport/elect.js'
 import { connectShared } from '../../../../src/transport/shared.js'
