@@ -134,9 +134,21 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
 
   const startShared = starter
     ? (restart: boolean, fail: (cause: unknown) => void) => {
+        const held = state.current
         used = startWorker(name, starter, restart ? used : undefined)
         if (used.error !== undefined) throw used.error
         if (link.state === 'connecting') used.failures.add((firstFail = fail))
+        // The worker this window started earlier may have been killed since (by the browser,
+        // by devtools) with no link of ours there to see it: if nobody holds the broker lock,
+        // start it again. (Should it merely be starting, a second handle joins the same worker.)
+        const reused = used
+        if (reused === held)
+          void brokerRunning(options.locks ?? defaultLocks(), vhost)
+            .then((running) => {
+              if (running === false && state.current === reused && (link.state === 'connecting' || link.state === 'down'))
+                used = startWorker(name, starter, reused)
+            })
+            .catch(() => {})
       }
     : undefined
 
