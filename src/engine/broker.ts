@@ -42,6 +42,17 @@ export interface BrokerOptions {
    * until the queue drains (default 2048, as RabbitMQ's classic queues). See paging.ts.
    */
   queueWindow?: number
+  /**
+   * Bounded memory for the vhost: ready messages kept in memory (every queue's in-memory part,
+   * transients waiting behind a paged-out tail, messages held by delayed exchanges) at most.
+   * A publish that would keep one more in memory past a limit is refused with a nack whose
+   * code is RESOURCE_LIMIT; paged-out messages cost no memory and do not count, and messages
+   * moving inside the broker (dead-lettering, delayed releases) are never refused. Unacked
+   * messages are bounded by prefetch instead. Default: no limit.
+   */
+  maxReadyMessages?: number
+  /** The same for their body bytes. */
+  maxReadyBytes?: number
 }
 
 export interface ClientInfo {
@@ -66,8 +77,18 @@ export interface BrokerStats {
   storageFailures: number
 }
 
-/** A publish the broker refused (reject-publish overflow, storage failure): a confirm nack. */
-class NackError extends Error {}
+/** A publish the broker refused (reject-publish overflow, storage failure, memory limit): a confirm nack. */
+class NackError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NACK' | 'RESOURCE_LIMIT' = 'NACK',
+  ) {
+    super(message)
+  }
+}
+
+/** How stale the memory figure checked against the limits may get (broker clock, ms); see overMemoryLimit. */
+const MEMORY_RECOUNT_MS = 16
 
 const PREDECLARED: ReadonlyArray<[string, KnownExchangeType]> = [
   ['', 'direct'],
@@ -97,6 +118,10 @@ export class Broker {
   private readonly durability: Durability
   /** @internal recovery pages queues with it too */
   readonly queueWindow: number
+  private readonly maxReadyMessages: number
+  private readonly maxReadyBytes: number
+  /** Ready messages in memory as last counted, plus those accepted since (see overMemoryLimit). */
+  private memory = { messages: 0, bytes: 0, countedAt: -Infinity }
   private generated = 0
   private stopped = false
 
@@ -110,6 +135,8 @@ export class Broker {
     this.storage = options.storage
     this.durability = options.durability ?? 'relaxed'
     this.queueWindow = Math.max(1, Math.floor(options.queueWindow ?? DEFAULT_QUEUE_WINDOW))
+    this.maxReadyMessages = options.maxReadyMessages ?? Infinity
+    this.maxReadyBytes = options.maxReadyBytes ?? Infinity
     this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
     this.replyTo = new DirectReplyTo(this.brokerId)
     for (const [name, type] of PREDECLARED) this.exchanges.set(name, new Exchange(name, type, true, false, false, {}))
@@ -197,7 +224,7 @@ export class Broker {
     if (this.clients.get(client.id) !== client) return
     if (error instanceof NackError) {
       if (command.id !== undefined)
-        client.send({ op: 'error', id: command.id, error: errorData('PublishNackError', 'NACK', error.message) })
+        client.send({ op: 'error', id: command.id, error: errorData('PublishNackError', error.code, error.message) })
       return
     }
     const amqp = error instanceof AmqpError ? error : new AmqpError(541, error instanceof Error ? error.message : String(error))
@@ -551,20 +578,26 @@ export class Broker {
     const size = bodySize(command.body)
     const persistent = command.properties.deliveryMode === 2
     let refused = false
+    let limited = false
     const writes: Promise<void>[] = []
     for (const queue of targets) {
-      const outcome = this.enqueue(queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent)
+      const outcome = this.enqueue(queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, true)
       if (outcome === 'refused') refused = true
+      else if (outcome === 'limit') limited = true
       else if (outcome) writes.push(outcome)
     }
     const routed = { routed: true }
-    if (writes.length === 0) {
+    const refusal = () => {
+      if (limited) throw this.memoryLimitNack()
       if (refused) throw new NackError(`message refused by a queue at its length limit (x-overflow)`)
+    }
+    if (writes.length === 0) {
+      refusal()
       return routed
     }
     return Promise.all(writes).then(
       () => {
-        if (refused) throw new NackError(`message refused by a queue at its length limit (x-overflow)`)
+        refusal()
         return routed
       },
       (error: unknown) => {
@@ -583,7 +616,10 @@ export class Broker {
   private holdDelayed(exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
     const { routingKey, properties, body } = command
     const stored = exchange.durable && properties.deliveryMode === 2 && this.storage !== undefined
-    const message = this.delayed.hold(exchange.name, { delay, routingKey, properties, body, size: bodySize(body), stored })
+    const size = bodySize(body)
+    // Held messages live in memory until due.
+    if (this.overMemoryLimit(size)) throw this.memoryLimitNack()
+    const message = this.delayed.hold(exchange.name, { delay, routingKey, properties, body, size, stored })
     const accepted = { routed: true }
     if (!stored) return accepted
     return this.write([storedHeld(exchange.name, message)]).then(
@@ -670,8 +706,9 @@ export class Broker {
   }
 
   /**
-   * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, the storage
-   * write to wait for (persistent message, durable queue), or undefined.
+   * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, 'limit' when
+   * a client's publish (`limited`) would keep one more message in memory than the vhost's
+   * limits allow, the storage write to wait for (persistent message, durable queue), or undefined.
    */
   private enqueue(
     queue: QueueState,
@@ -682,7 +719,8 @@ export class Broker {
     size: number,
     messageTtl: number | undefined,
     persistent: boolean,
-  ): 'refused' | Promise<void> | undefined {
+    limited = false,
+  ): 'refused' | 'limit' | Promise<void> | undefined {
     const now = this.clock.now()
     const queueTtl = queue.options.messageTtl
     const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl)
@@ -716,6 +754,12 @@ export class Broker {
       this.expire(queue, { ...message, stored: false })
       return undefined
     }
+    // Checked before anything is written: a refused message must not turn up after a restart.
+    const paged = message.stored && queue.paging?.shouldPage(queue.ready.length) === true
+    if (limited && !paged && this.overMemoryLimit(size)) {
+      queue.counters.published--
+      return 'limit'
+    }
     const write = message.stored ? this.write([storedPut(queue, message)], this.durabilityOf(queue)) : undefined
     if (queue.paging && this.pageOut(queue, queue.paging, message, write)) return write
     const head = queue.ready.peek()
@@ -740,6 +784,46 @@ export class Broker {
   }
 
   // ------------------------------------------------------------------ bounded memory (paging.ts)
+
+  /**
+   * Whether one more in-memory ready message of `size` bytes would pass the vhost's limits.
+   * Counting walks every queue, so it is done at most once per MEMORY_RECOUNT_MS of broker
+   * time; messages accepted in between are added to the count, and those that left are not
+   * taken off until the next one (so the figure can only be too high, never too low).
+   */
+  private overMemoryLimit(size: number): boolean {
+    if (this.maxReadyMessages === Infinity && this.maxReadyBytes === Infinity) return false
+    const memory = this.memory
+    const now = this.clock.now()
+    if (now - memory.countedAt >= MEMORY_RECOUNT_MS) {
+      let messages = 0
+      let bytes = 0
+      for (const queue of this.queues.values()) {
+        messages += queue.ready.length
+        bytes += queue.readyBytes
+        const paging = queue.paging
+        if (paging) {
+          messages += paging.size - paging.count
+          bytes += paging.overflowBytes
+        }
+      }
+      for (const exchange of this.exchanges.values()) if (exchange.type === DELAYED_EXCHANGE_TYPE) messages += this.delayed.pending(exchange.name)
+      memory.messages = messages
+      memory.bytes = bytes
+      memory.countedAt = now
+    }
+    if (memory.messages + 1 > this.maxReadyMessages || memory.bytes + size > this.maxReadyBytes) return true
+    memory.messages++
+    memory.bytes += size
+    return false
+  }
+
+  private memoryLimitNack(): NackError {
+    return new NackError(
+      `the broker of vhost '${this.vhost}' holds as many ready messages in memory as it may (maxReadyMessages ${this.maxReadyMessages}, maxReadyBytes ${this.maxReadyBytes}): consume some, or use durable queues and persistent messages, which are paged out to storage`,
+      'RESOURCE_LIMIT',
+    )
+  }
 
   /** Keeps a message out of memory when the queue's tail is on disk or its window is full. */
   private pageOut(queue: QueueState, paging: Paging, message: QueuedMessage, write: Promise<void> | undefined): boolean {

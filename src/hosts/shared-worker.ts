@@ -25,6 +25,9 @@ export interface SharedBrokerOptions {
   storage?: 'indexeddb' | 'memory' | ((vhost: string) => Storage)
   /** Default durability of IndexedDB writes. */
   durability?: Durability
+  /** Bounded memory: see BrokerOptions (publishes past these are nacked with RESOURCE_LIMIT). */
+  maxReadyMessages?: number
+  maxReadyBytes?: number
   /** For tests. */
   locks?: LockManagerLike
 }
@@ -62,17 +65,24 @@ class FreshEpochMemoryStorage extends MemoryStorage {
 /** The engine on the configured storage (also used by the elected host). */
 export async function startEngine(vhost: string, options: SharedBrokerOptions): Promise<Broker> {
   const choice = options.storage ?? 'indexeddb'
-  if (typeof choice === 'function') return Broker.start({ vhost, clock: systemClock, storage: choice(vhost) })
+  const { maxReadyMessages, maxReadyBytes } = options
+  const base = {
+    vhost,
+    clock: systemClock,
+    ...(maxReadyMessages !== undefined ? { maxReadyMessages } : {}),
+    ...(maxReadyBytes !== undefined ? { maxReadyBytes } : {}),
+  }
+  if (typeof choice === 'function') return Broker.start({ ...base, storage: choice(vhost) })
   if (choice === 'indexeddb' && typeof indexedDB !== 'undefined') {
     const storage = new IndexedDBStorage(options.durability ? { vhost, durability: options.durability } : { vhost })
     try {
-      return await Broker.start({ vhost, clock: systemClock, storage })
+      return await Broker.start({ ...base, storage })
     } catch (error) {
       console.warn(`warren: IndexedDB is unavailable for vhost '${vhost}', running without durability:`, error)
       await storage.close().catch(() => {})
     }
   }
-  return Broker.start({ vhost, clock: systemClock, storage: new FreshEpochMemoryStorage() })
+  return Broker.start({ ...base, storage: new FreshEpochMemoryStorage() })
 }
 
 let running: SharedBroker | undefined
