@@ -7,6 +7,8 @@ import { QueueState } from './queue.js'
 import { parseQueueArguments } from './queue-arguments.js'
 
 const PAGE = 10_000
+/** Queues whose messages load at the same time during recovery. */
+const RECOVERY_CONCURRENCY = 32
 
 /**
  * Rebuilds durable state after a broker start: definitions first, then each queue's
@@ -41,37 +43,47 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
     if (!source || !destinationExists) continue
     source.addBinding(makeBinding(stored.source, stored.destinationKind, stored.destination, stored.routingKey, stored.arguments))
   }
-  for (const queue of broker.queues.values()) {
-    // Only the first window comes into memory; the rest stays paged (see paging.ts).
-    const window = queue.paging?.window ?? Infinity
-    let after = 0
-    let loaded = 0
-    let bytes = 0
-    while (loaded < window) {
-      const limit = Math.min(PAGE, window - loaded)
-      const page = await storage.loadMessages(queue.name, after, limit)
-      for (const stored of page) {
-        queue.push(fromStored(stored, true))
-        after = stored.seq
-        bytes += stored.size
-      }
-      loaded += page.length
-      if (page.length < limit) break
-    }
-    // Seqs are never reused: continue above the highest ever stored, even if it is gone.
-    const lastSeq = Math.max(after, await storage.lastSeq(queue.name))
-    queue.nextSeq = lastSeq + 1
-    const paging = queue.paging
-    if (paging && loaded >= window) {
-      paging.count = Math.max(0, (await storage.countMessages(queue.name)) - loaded)
-      // Sizes of the paged ones are unknown until they load: estimate from the first window.
-      paging.bytes = loaded > 0 ? Math.round((bytes / loaded) * paging.count) : 0
-      paging.cursor = after
-      paging.recoveredUpTo = lastSeq
-    }
+  // Queues load independently: many reads in flight at once, not one queue after another
+  // (10,000 queues one at a time took seconds on IndexedDB).
+  const queues = [...broker.queues.values()]
+  let next = 0
+  const worker = async () => {
+    while (next < queues.length) await recoverMessages(queues[next++]!, storage)
   }
+  await Promise.all(Array.from({ length: Math.min(RECOVERY_CONCURRENCY, queues.length) }, worker))
   for (const exchange of broker.exchanges.values())
     if (exchange.type === DELAYED_EXCHANGE_TYPE && exchange.durable) await recoverDelayed(broker, storage, exchange.name)
+}
+
+/** Loads a recovered queue's first window of messages and where its seqs continue. */
+async function recoverMessages(queue: QueueState, storage: Storage): Promise<void> {
+  // Only the first window comes into memory; the rest stays paged (see paging.ts).
+  const window = queue.paging?.window ?? Infinity
+  let after = 0
+  let loaded = 0
+  let bytes = 0
+  while (loaded < window) {
+    const limit = Math.min(PAGE, window - loaded)
+    const page = await storage.loadMessages(queue.name, after, limit)
+    for (const stored of page) {
+      queue.push(fromStored(stored, true))
+      after = stored.seq
+      bytes += stored.size
+    }
+    loaded += page.length
+    if (page.length < limit) break
+  }
+  // Seqs are never reused: continue above the highest ever stored, even if it is gone.
+  const lastSeq = Math.max(after, await storage.lastSeq(queue.name))
+  queue.nextSeq = lastSeq + 1
+  const paging = queue.paging
+  if (paging && loaded >= window) {
+    paging.count = Math.max(0, (await storage.countMessages(queue.name)) - loaded)
+    // Sizes of the paged ones are unknown until they load: estimate from the first window.
+    paging.bytes = loaded > 0 ? Math.round((bytes / loaded) * paging.count) : 0
+    paging.cursor = after
+    paging.recoveredUpTo = lastSeq
+  }
 }
 
 /** What a durable delayed exchange was holding; overdue messages fall due as soon as the broker starts. */
