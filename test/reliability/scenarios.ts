@@ -10,7 +10,6 @@ const EVERY: NemesisName[] = [
   'worker-terminate',
   'broker-kill',
   'offline',
-  'storage-fail',
   'all-tabs-restart',
   'offline-broker-kill',
 ]
@@ -27,7 +26,7 @@ const base = {
 } satisfies Partial<Scenario>
 
 export const SHORT: Scenario[] = [
-  { ...base, name: 'mixed faults', messages: 3000, quota: 750, nemeses: EVERY, faults: 10, pause: [300, 700], seed: 1 },
+  { ...base, name: 'mixed faults', messages: 3000, quota: 750, nemeses: EVERY, faults: EVERY.length, pause: [300, 600], seed: 1 },
   {
     ...base,
     name: 'protocol fuzzing',
@@ -35,8 +34,8 @@ export const SHORT: Scenario[] = [
     quota: 750,
     nemeses: ['storage-fail'],
     faults: 1,
-    pause: [3000, 3000],
-    fuzz: { durationMs: 6000, sessions: 3, resets: 3 },
+    pause: [1000, 1000],
+    fuzz: { durationMs: 3000, sessions: 3, resets: 3 },
     seed: 2,
   },
 ]

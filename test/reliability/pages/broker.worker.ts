@@ -2,14 +2,18 @@
 // IndexedDB, with the storage wrapped so a test can make write batches fail, and a debug
 // channel (this test build only) to arm those failures and to read the broker's counters.
 import { IndexedDBStorage } from '../../../src/storage/indexeddb/index.js'
+import { parseSharedWorkerName } from '../../../src/transport/names.js'
 import { startBroker } from '../../../src/worker.js'
 import { FaultyStorage } from './faulty-storage.js'
 import { tallyHost } from './tally.js'
 import { debugChannelName, type DebugReply, type DebugRequest, type InspectReply } from './workload.js'
 
 let storage: FaultyStorage | undefined
+// The resource-bounds runs use vhosts named rel-limit-*: they get small memory limits.
+const limited = parseSharedWorkerName((self as unknown as { name: string }).name)?.vhost.startsWith('rel-limit') ?? false
 const shared = startBroker({
   storage: (vhost) => (storage = new FaultyStorage(new IndexedDBStorage({ vhost }))),
+  ...(limited ? { maxReadyMessages: 5000, maxReadyBytes: 8 * 1024 * 1024 } : {}),
 })
 
 void shared.ready.then(({ broker, host }) => {

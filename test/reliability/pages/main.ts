@@ -2,6 +2,7 @@
 // exposes `window.rel` to the harness: roles in this page or in dedicated workers, the
 // final drain, the test broker's debug channel, and the protocol fuzzer. Events go to the
 // harness through `window.warrenLog`, a binding the harness installs on the browser context.
+import { Connection, Exchange, Queue } from '../../../src/client/index.js'
 import { useSharedWorker } from '../../../src/transport/shared.js'
 import { drain, runRole, setup, type RoleConfig, type RunningRole, type WireEvent } from './roles.js'
 import { debugChannelName, type DebugCommand, type DebugReply } from './workload.js'
@@ -97,6 +98,64 @@ const rel = {
   },
 
   fuzz: (config: FuzzConfig) => runFuzzer(config),
+
+  /** 10,000 durable queues bound to one topic exchange, one persistent message routed to each. */
+  async manyQueues(url: string, n: number) {
+    const conn = await Connection.open({ url, requestTimeout: 60_000 })
+    try {
+      const started = performance.now()
+      const exchange = new Exchange('res.many', 'topic', { durable: true })
+      await exchange.bind(conn).declare()
+      const channel = await conn.channel()
+      await Promise.all(Array.from({ length: n }, (_, i) => new Queue(`res.q.${i}`, { exchange, routingKey: `key.${i}.*` }).bind(channel).declare()))
+      const declared = performance.now()
+      const producer = conn.producer({ exchange })
+      await Promise.all(Array.from({ length: n }, (_, i) => producer.publish(i, { routingKey: `key.${i}.x` })))
+      const published = performance.now()
+      return { declareMs: declared - started, publishMs: published - declared }
+    } finally {
+      await conn.close()
+    }
+  },
+
+  /** Takes the one message of each of the n queues; returns how many came. */
+  async drainMany(url: string, n: number, connectTimeout = 5000) {
+    const conn = await Connection.open({ url, requestTimeout: 60_000, connectTimeout })
+    try {
+      const channel = await conn.channel()
+      const got = await Promise.all(Array.from({ length: n }, (_, i) => new Queue(`res.q.${i}`, { noDeclare: true }).bind(channel).get({ noAck: true })))
+      return got.filter((m, i) => m?.body === i).length
+    } finally {
+      await conn.close()
+    }
+  },
+
+  /** Publishes n transient messages to a queue nobody consumes; tallies the outcomes by error code. */
+  async flood(url: string, queue: string, n: number) {
+    const conn = await Connection.open({ url })
+    try {
+      const q = new Queue(queue, { durable: false })
+      const producer = conn.producer({ retry: false })
+      const outcomes: Record<string, number> = {}
+      const all: Promise<void>[] = []
+      for (let i = 0; i < n; i++) {
+        all.push(
+          producer.publish('x'.repeat(100) + i, { routingKey: queue, declare: [q], deliveryMode: 1 }).then(
+            () => void (outcomes.confirmed = (outcomes.confirmed ?? 0) + 1),
+            (error: { name?: string; code?: string }) => {
+              const key = `${error?.name}:${error?.code}`
+              outcomes[key] = (outcomes[key] ?? 0) + 1
+            },
+          ),
+        )
+        if (i % 500 === 499) await new Promise((r) => setTimeout(r, 0))
+      }
+      await Promise.all(all)
+      return outcomes
+    } finally {
+      await conn.close()
+    }
+  },
 }
 
 window.rel = rel
