@@ -1,10 +1,8 @@
 // The short reliability run inside `npm test`: a few thousand persistent messages through
 // every kind of fault, accounted for by the checker. `npm run test:reliability` runs the long
 // version (WARREN_RELIABILITY=long) and prints the report table.
-import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ReliabilityHarness, table, type Scenario, type ScenarioResult } from './harness.js'
-import type { InspectReply } from './pages/workload.js'
 import { LONG, SHORT } from './scenarios.js'
 
 const long = process.env.WARREN_RELIABILITY === 'long'
@@ -76,53 +74,6 @@ describe('reliability: a killed broker nobody was connected to', () => {
       await page.close()
     }
   })
-})
-
-describe('reliability: resource bounds in Chromium', () => {
-  const inspect = (page: Page, vhost: string) =>
-    page.evaluate(([v]) => window.rel.debug(v!, { op: 'inspect' }, 5000), [vhost]) as Promise<InspectReply | null>
-
-  it('10,000 durable queues and 10,000 bindings: declared, routed to, recovered after the SharedWorker is killed, drained', async () => {
-    const page = await rig.harness.openPage('index.html')
-    const vhost = 'rel-many'
-    const url = `shared://${vhost}`
-    const n = 10_000
-    try {
-      const timing = await page.evaluate(([u, count]) => window.rel.manyQueues(u as string, count as number), [url, n] as const)
-      const before = await inspect(page, vhost)
-      expect(before!.queues.filter((q) => q.name.startsWith('res.q.') && q.ready === 1)).toHaveLength(n)
-      expect(before!.bindings).toBeGreaterThanOrEqual(n)
-      const session = await rig.harness.cdp(page)
-      const { targetInfos } = (await session.send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string; title: string }> }
-      const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.title.endsWith(vhost))!
-      await session.send('Target.closeTarget', { targetId: worker.targetId })
-      await session.detach().catch(() => {})
-      const started = Date.now()
-      // A window that held the killed worker starts a new one for its next connection.
-      const drained = await page.evaluate(([u, count]) => window.rel.drainMany(u as string, count as number, 60_000), [url, n] as const)
-      const drainedAt = Date.now()
-      const after = await inspect(page, vhost)
-      expect(after!.epoch).toBe(before!.epoch + 1)
-      expect(after!.bindings).toBeGreaterThanOrEqual(n)
-      expect(drained).toBe(n)
-      console.log(`Chromium: ${n} durable queues and bindings declared in ${Math.round(timing.declareMs)} ms, ${n} routed persistent publishes confirmed in ${Math.round(timing.publishMs)} ms; after a SharedWorker kill, a new broker recovered them and a get from each queue took ${drainedAt - started} ms`)
-    } finally {
-      await page.close()
-    }
-  }, 120_000)
-
-  it('a tab that floods a queue nobody consumes is nacked with RESOURCE_LIMIT once the vhost holds its limit', async () => {
-    const page = await rig.harness.openPage('index.html')
-    const vhost = 'rel-limit-flood'
-    try {
-      const outcomes = await page.evaluate(([u]) => window.rel.flood(u!, 'flooded', 20_000), [`shared://${vhost}`])
-      expect(outcomes).toEqual({ confirmed: 5000, 'PublishNackError:RESOURCE_LIMIT': 15_000 })
-      const state = await inspect(page, vhost)
-      expect(state!.queues.find((q) => q.name === 'flooded')).toMatchObject({ ready: 5000 })
-    } finally {
-      await page.close()
-    }
-  }, 60_000)
 })
 
 describe('reliability: accounting under faults', () => {

@@ -41,7 +41,7 @@ export const SHORT: Scenario[] = [
 ]
 
 export const LONG: Scenario[] = [
-  { ...base, name: 'mixed faults', messages: 60_000, quota: 2500, nemeses: EVERY, faults: 40, pause: [800, 2000], seed: 11 },
+  { ...base, name: 'mixed faults', messages: 70_000, quota: 2500, nemeses: EVERY, faults: 40, pause: [800, 2000], seed: 11 },
   { ...base, name: 'broker restarts', messages: 20_000, quota: 2500, nemeses: ['broker-kill', 'all-tabs-restart', 'browser-restart', 'offline-broker-kill'], faults: 8, pause: [1500, 3000], seed: 12 },
   {
     ...base,
