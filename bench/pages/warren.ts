@@ -133,7 +133,7 @@ export async function send(target: Target, n: number, size: Size, options: { win
 let echoConsumer: Consumer<unknown> | undefined
 
 /** Echoes every message of queue `inbox` to queue `replyTo` (transient; acked). */
-export async function echo(inbox: string, replyTo: string, link: LinkKind = 'broadcast'): Promise<void> {
+export async function echo(inbox: string, replyTo: string, link: LinkKind = 'broadcast', noAck = false): Promise<void> {
   const conn = await connection('bench', link)
   const producer = conn.producer()
   const reply = new Queue(replyTo)
@@ -141,9 +141,10 @@ export async function echo(inbox: string, replyTo: string, link: LinkKind = 'bro
   echoConsumer = await conn
     .consumer(new Queue(inbox), {
       prefetch: 100,
+      noAck,
       onMessage: (message: Message<unknown>) => {
         void producer.publish(message.body, { routingKey: replyTo, deliveryMode: 1 })
-        message.ack()
+        if (!noAck) message.ack()
       },
     })
     .consume()
@@ -155,7 +156,7 @@ export async function echoStop(): Promise<void> {
 }
 
 /** Ping-pong through the broker: publish to `to`, wait for the echo on `inbox`. */
-export async function ping(inbox: string, to: string, size: Size, iterations: number, warmup: number, link: LinkKind = 'broadcast') {
+export async function ping(inbox: string, to: string, size: Size, iterations: number, warmup: number, link: LinkKind = 'broadcast', noAck = false) {
   const conn = await connection('bench', link)
   const producer = conn.producer()
   const template = makeMessage(size, 0)
@@ -165,8 +166,9 @@ export async function ping(inbox: string, to: string, size: Size, iterations: nu
   const back = await conn
     .consumer(new Queue(inbox), {
       prefetch: 100,
+      noAck,
       onMessage: (message: Message<unknown>) => {
-        message.ack()
+        if (!noAck) message.ack()
         wake?.()
       },
     })
