@@ -574,3 +574,24 @@ export function table(results: ScenarioResult[]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
   return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n')
 }
+
+/** What the table leaves out: faults by kind, broker epochs seen, the fuzzer's accounting. */
+export function details(results: ScenarioResult[]): string {
+  const lines: string[] = []
+  for (const r of results) {
+    const kinds = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ')
+    const c = r.check
+    lines.push(
+      `${r.scenario}: ${c.attempts} publish attempts for ${c.attempted} ids; ${c.confirmed} confirmed, ${c.acked} acked, ${c.deadLettered} dead-lettered (${Object.entries(c.reasons).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.drained} left for the final drain; ${c.redeliveries} deliveries flagged redelivered; broker epochs ${r.epochs.join(', ')}; faults: ${kinds}`,
+    )
+    const f = r.fuzz
+    if (f) {
+      const refused = Object.values(f.account.perKind).reduce((n, k) => n + k.frames, 0)
+      lines.push(
+        `  fuzzer: ${f.frames} frames in ${f.posts} posts (${Object.entries(f.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${refused} bad frames that reached the host readable, ${f.account.unaccounted} unaccounted: ${f.ok} answered ok, ${f.errors} answered with typed errors (${Object.entries(f.codes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}), the rest dropped and counted; ${f.account.unreadable} posts arrived unreadable (counted once each); ${f.resets} forged goodbyes; ${f.violations.length} contract violations; broker epoch ${f.epochBefore} → ${f.epochAfter}`,
+      )
+    }
+    if (r.notes.length > 0) lines.push(`  notes: ${r.notes.slice(0, 10).join(' | ')}`)
+  }
+  return lines.join('\n')
+}

@@ -2,7 +2,7 @@
 // every kind of fault, accounted for by the checker. `npm run test:reliability` runs the long
 // version (WARREN_RELIABILITY=long) and prints the report table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ReliabilityHarness, table, type Scenario, type ScenarioResult } from './harness.js'
+import { ReliabilityHarness, details, table, type Scenario, type ScenarioResult } from './harness.js'
 import { LONG, SHORT } from './scenarios.js'
 
 const long = process.env.WARREN_RELIABILITY === 'long'
@@ -16,7 +16,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await rig?.close()
-  if (results.length > 0) console.log(`\nreliability (${long ? 'long' : 'short'} run)\n\n${table(results)}\n`)
+  if (results.length > 0) console.log(`\nreliability (${long ? 'long' : 'short'} run)\n\n${table(results)}\n\n${details(results)}\n`)
 })
 
 describe('reliability: targeted faults', () => {
