@@ -338,6 +338,8 @@ export async function heap(browser: Browser, results: Results, plan: Plan): Prom
     if (r.failed) throw new Error(`heap load: ${r.failed} nacked`)
     plan.log(`  heap: ${done + chunk} written (${Math.round((Date.now() - started) / 1000)} s)`)
   }
+  // Let the last transactions settle before the collection.
+  await pause(2000)
   const loaded = await browser.workerHeap('broker')
   await browser.restart()
   joinedReset()
