@@ -2,9 +2,9 @@
 // at the host, the frames in it were answered ok, or counted as dropped or refused (refused
 // frames with a request id are also answered with a typed error, which the fuzzer checks).
 //
-// Some posts cannot be read by the receiver at all. Chromium hands a worker a BroadcastChannel
-// message nested about 2,000 levels deep as `null` (no messageerror; measured in a dedicated
-// worker); Node fires messageerror for more. The host counts such a post once, as a drop: it
+// Some posts cannot be read by the receiver at all. Chromium hands its SharedWorker a
+// BroadcastChannel message nested deeper than about 1,300 levels as `null` (a dedicated worker:
+// about 2,000; no messageerror either way); Node fires messageerror for more. The host counts such a post once, as a drop: it
 // cannot know how many frames it held. Those posts are counted here as `unreadable`.
 import type { FuzzReport } from './pages/fuzz.js'
 import type { Tally } from './pages/tally.js'

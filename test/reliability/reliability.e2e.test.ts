@@ -99,7 +99,7 @@ describe('reliability: accounting under faults', () => {
           expect(fuzz.epochAfter).toBe(fuzz.epochBefore)
         }
       },
-      long ? 3_600_000 : 120_000,
+      long ? 3_600_000 : 180_000,
     )
   }
 })
