@@ -6,7 +6,17 @@ import { makeMessage, now, percentile, sleep, YIELD_EVERY, yieldTask, type Envel
 import type { Received } from './baselines.js'
 
 registerTransport('shared', () => connectShared)
-useSharedWorker((name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }))
+/** When this tab last created the broker's SharedWorker, and when that broker said it was ready. */
+const brokerStart = { created: 0, ready: 0 }
+useSharedWorker((name) => {
+  brokerStart.created = performance.now()
+  brokerStart.ready = 0
+  const worker = new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name })
+  worker.port.addEventListener('message', (event) => {
+    if ((event.data as { op?: string } | null)?.op === 'ready' && brokerStart.ready === 0) brokerStart.ready = performance.now()
+  })
+  return worker
+})
 
 export type LinkKind = 'broadcast' | 'port'
 
@@ -259,7 +269,8 @@ export async function startup(vhost: string, queue: string, publishOne: boolean)
   await delivered
   const t1 = performance.now()
   await c.cancel()
-  return { openMs: opened - t0, firstMs: t1 - t0 }
+  const readyMs = brokerStart.ready > 0 && brokerStart.created >= t0 ? brokerStart.ready - t0 : NaN
+  return { openMs: opened - t0, firstMs: t1 - t0, readyMs }
 }
 
 /** Declares a durable queue and returns its message count. */
