@@ -45,3 +45,13 @@ export const resourceLocked = (why: string) => new AmqpError(405, why)
 export const preconditionFailed = (why: string) => new AmqpError(406, why)
 export const notImplemented = (why: string) => new AmqpError(540, why)
 export const commandInvalid = (why: string) => new AmqpError(503, why)
+
+/** A publish the broker refused (reject-publish overflow, storage failure, memory limit): a confirm nack. */
+export class NackError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NACK' | 'RESOURCE_LIMIT' = 'NACK',
+  ) {
+    super(message)
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The broker's writes to storage: how a change is written (waited for, or in the background),
+ * with which durability, and the records queues, messages and bindings are stored as.
+ */
+import type { Durability, StorageOp } from '../storage/types.js'
+import { delayedStoreName, type HeldMessage } from './delayed.js'
+import type { Binding } from './exchange.js'
+import type { QueuedMessage } from './message.js'
+import type { QueueState } from './queue.js'
+import type { VhostState } from './vhost.js'
+
+/** Forgets settled or dropped messages in storage. */
+export function forget(vhost: VhostState, queue: QueueState, messages: QueuedMessage[]): void {
+  // queue.delete already dropped a deleted queue's messages; its seqs may now belong to a new queue of that name.
+  if (queue.deleted) return
+  const ops: StorageOp[] = []
+  for (const message of messages) if (message.stored) ops.push({ kind: 'message.delete', queue: queue.name, seq: message.seq })
+  writeInBackground(vhost, ops)
+}
+
+export function write(vhost: VhostState, ops: StorageOp[], durability: Durability = vhost.durability): Promise<void> {
+  if (!vhost.storage || ops.length === 0) return Promise.resolve()
+  return vhost.storage.apply(ops, durability).catch((error: unknown) => {
+    vhost.stats.storageFailures++
+    throw error
+  })
+}
+
+export function writeInBackground(vhost: VhostState, ops: StorageOp[]): void {
+  if (!vhost.storage || ops.length === 0) return
+  write(vhost, ops).catch(() => undefined)
+}
+
+/** Writes a queued message with its queue's durability. */
+export function storeMessage(vhost: VhostState, queue: QueueState, message: QueuedMessage): Promise<void> {
+  return write(vhost, [storedPut(queue, message)], durabilityOf(vhost, queue))
+}
+
+function durabilityOf(vhost: VhostState, queue: QueueState): Durability {
+  return queue.args['x-durability'] === 'strict' ? 'strict' : vhost.durability
+}
+
+export function storedBinding(binding: Binding) {
+  return {
+    source: binding.source,
+    destination: binding.destination,
+    destinationKind: binding.destinationKind,
+    routingKey: binding.routingKey,
+    arguments: binding.arguments,
+  }
+}
+
+/** A held delayed message is stored as a message of a storage-only "queue" named after its exchange. */
+export function storedHeld(exchange: string, message: HeldMessage): StorageOp {
+  return {
+    kind: 'message.put',
+    message: {
+      queue: delayedStoreName(exchange),
+      seq: message.seq,
+      exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      body: message.body,
+      size: message.size,
+      redelivered: false,
+      deliveryCount: 0,
+      dueAt: message.dueAt,
+    },
+  }
+}
+
+function storedPut(queue: QueueState, message: QueuedMessage): StorageOp {
+  return {
+    kind: 'message.put',
+    message: {
+      queue: queue.name,
+      seq: message.seq,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      body: message.body,
+      size: message.size,
+      ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
+      redelivered: message.redelivered,
+      deliveryCount: message.deliveryCount,
+    },
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * basic.publish and where a message goes: routing through exchanges, onto queues (length
+ * limits, TTL, paging), into delayed exchanges, or straight to a direct reply-to consumer.
+ * The reply to a publish is its confirm.
+ */
+import type { BasicPublish, FieldTable, MessageProperties, ReplyResults } from '../protocol/frames.js'
+import { memoryLimitNack, overMemoryLimit, pageOut, refill } from './bounded-memory.js'
+import type { ChannelState } from './channel.js'
+import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayOf, releasedProperties, type HeldMessage } from './delayed.js'
+import { deliver } from './delivery.js'
+import { accessRefused, NackError, notFound, preconditionFailed } from './errors.js'
+import type { Exchange } from './exchange.js'
+import { deadLetter, expire, scheduleHeadExpiry } from './expiry.js'
+import { bodySize, type QueuedMessage } from './message.js'
+import { forget, storeMessage, storedHeld, write, writeInBackground } from './persistence.js'
+import type { QueueState } from './queue.js'
+import { parseExpiration } from './queue-arguments.js'
+import { REPLY_TO, isReplyAddress } from './reply-to.js'
+import type { ClientConnection, VhostState } from './vhost.js'
+
+export function publish(vhost: VhostState, client: ClientConnection, channel: ChannelState, command: BasicPublish): Promise<unknown> | unknown {
+  const exchange = vhost.exchanges.get(command.exchange)
+  if (!exchange) throw notFound(`exchange '${command.exchange}' in vhost '${vhost.name}'`)
+  if (exchange.internal) throw accessRefused(`cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`)
+  const ttl = parseExpiration(command.properties.expiration)
+  const priority = command.properties.priority
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255))
+    throw preconditionFailed(`invalid priority ${priority}`)
+  // Direct reply-to: a request's replyTo becomes its channel's address; a reply to such an
+  // address goes straight to that consumer and counts as routed.
+  if (command.properties.replyTo === REPLY_TO)
+    command = { ...command, properties: { ...command.properties, replyTo: vhost.replyTo.addressFor(channel) } }
+  if (command.exchange === '' && isReplyAddress(command.routingKey)) return deliverReply(vhost, command)
+  if (exchange.type === DELAYED_EXCHANGE_TYPE) {
+    const delay = delayOf(command.properties.headers)
+    if (delay !== undefined) return holdDelayed(vhost, exchange, command, delay)
+  }
+  const targets = route(vhost, exchange, command.routingKey, command.properties.headers)
+  if (targets.size === 0) {
+    if (command.mandatory)
+      client.send({
+        op: 'basic.return',
+        channel: channel.id,
+        replyCode: 312,
+        replyText: 'NO_ROUTE',
+        exchange: command.exchange,
+        routingKey: command.routingKey,
+        properties: command.properties,
+        body: command.body,
+      })
+    return { routed: false }
+  }
+  const size = bodySize(command.body)
+  const persistent = command.properties.deliveryMode === 2
+  let refused = false
+  let limited = false
+  const writes: Promise<void>[] = []
+  for (const queue of targets) {
+    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, true)
+    if (outcome === 'refused') refused = true
+    else if (outcome === 'limit') limited = true
+    else if (outcome) writes.push(outcome)
+  }
+  const routed = { routed: true }
+  const refusal = () => {
+    if (limited) throw memoryLimitNack(vhost)
+    if (refused) throw new NackError(`message refused by a queue at its length limit (x-overflow)`)
+  }
+  if (writes.length === 0) {
+    refusal()
+    return routed
+  }
+  return Promise.all(writes).then(
+    () => {
+      refusal()
+      return routed
+    },
+    (error: unknown) => {
+      throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
+    },
+  )
+}
+
+/**
+ * An x-delayed-message exchange holds a message with a positive x-delay until it is due. The
+ * confirm means "accepted by the exchange" (after the write, for a persistent message on a
+ * durable exchange), so the reply says routed. `mandatory` cannot be honoured: routing happens
+ * later, with nobody to return to. The plugin returns every such message as NO_ROUTE at once
+ * although it delivers it later; we send no return rather than a false one.
+ */
+function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
+  const { routingKey, properties, body } = command
+  const stored = exchange.durable && properties.deliveryMode === 2 && vhost.storage !== undefined
+  const size = bodySize(body)
+  // Held messages live in memory until due.
+  if (overMemoryLimit(vhost, size)) throw memoryLimitNack(vhost)
+  const message = vhost.delayed.hold(exchange.name, { delay, routingKey, properties, body, size, stored })
+  const accepted = { routed: true }
+  if (!stored) return accepted
+  return write(vhost, [storedHeld(exchange.name, message)]).then(
+    () => accepted,
+    (error: unknown) => {
+      message.stored = false
+      throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
+    },
+  )
+}
+
+/** A held message fell due: routed now through its exchange, with x-delay negated (the plugin's mark). */
+export function releaseDelayed(vhost: VhostState, exchangeName: string, message: HeldMessage): void {
+  const exchange = vhost.exchanges.get(exchangeName)
+  if (exchange) {
+    const properties = releasedProperties(message.properties, message.delay)
+    const ttl = parseExpirationSafe(properties.expiration)
+    const persistent = properties.deliveryMode === 2
+    for (const queue of route(vhost, exchange, message.routingKey, properties.headers)) {
+      const storing = enqueue(vhost, queue, exchangeName, message.routingKey, properties, message.body, message.size, ttl, persistent)
+      if (storing instanceof Promise) storing.catch(() => undefined)
+    }
+  }
+  // Forgotten after the queues' writes of this same turn (one storage transaction).
+  if (message.stored) writeInBackground(vhost, [{ kind: 'message.delete', queue: delayedStoreName(exchangeName), seq: message.seq }])
+}
+
+/** A reply to a direct reply-to address: no queue, straight to the requester's consumer, dropped if it is gone. */
+function deliverReply(vhost: VhostState, command: BasicPublish): ReplyResults['basic.publish'] {
+  const target = vhost.replyTo.lookup(command.routingKey)
+  const client = target && vhost.clients.get(target.channel.connectionId)
+  if (target && client?.channels.get(target.channel.id) === target.channel)
+    client.send({
+      op: 'basic.deliver',
+      channel: target.channel.id,
+      consumerTag: target.tag,
+      deliveryTag: target.channel.nextDeliveryTag(),
+      redelivered: false,
+      exchange: '',
+      routingKey: command.routingKey,
+      properties: command.properties,
+      body: command.body,
+    })
+  return { routed: true }
+}
+
+/** Passive declare of a reply address: it exists while its requester's channel does (RabbitMQ's liveness check). */
+export function declareReplyAddress(vhost: VhostState, name: string): ReplyResults['queue.declare'] {
+  if (name !== REPLY_TO && !vhost.replyTo.lookup(name)) throw notFound(`queue '${name}' in vhost '${vhost.name}'`)
+  return { queue: name, messageCount: 0, consumerCount: 1 }
+}
+
+/** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
+export function route(vhost: VhostState, exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Set<QueueState> {
+  const queues = new Set<QueueState>()
+  // A worklist over exchanges, each visited once (cycles end). As in rabbit_exchange:route,
+  // every exchange on the way whose own bindings match nothing hands the message to its AE.
+  const seen = new Set<string>([exchange.name])
+  const work: Exchange[] = [exchange]
+  const follow = (name: string) => {
+    const next = vhost.exchanges.get(name)
+    if (next && !seen.has(name)) {
+      seen.add(name)
+      work.push(next)
+    }
+  }
+  for (let current = work.pop(); current; current = work.pop()) {
+    if (current.name === '') {
+      const queue = vhost.queues.get(routingKey)
+      if (queue) queues.add(queue)
+      continue
+    }
+    let matched = false
+    for (const binding of current.route(routingKey, headers)) {
+      matched = true
+      if (binding.destinationKind === 'queue') {
+        const queue = vhost.queues.get(binding.destination)
+        if (queue) queues.add(queue)
+      } else follow(binding.destination)
+    }
+    if (!matched && current.alternateExchange !== undefined) follow(current.alternateExchange)
+  }
+  return queues
+}
+
+/**
+ * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, 'limit' when
+ * a client's publish (`limited`) would keep one more message in memory than the vhost's
+ * limits allow, the storage write to wait for (persistent message, durable queue), or undefined.
+ */
+export function enqueue(
+  vhost: VhostState,
+  queue: QueueState,
+  exchange: string,
+  routingKey: string,
+  properties: MessageProperties,
+  body: unknown,
+  size: number,
+  messageTtl: number | undefined,
+  persistent: boolean,
+  limited = false,
+): 'refused' | 'limit' | Promise<void> | undefined {
+  const now = vhost.clock.now()
+  const queueTtl = queue.options.messageTtl
+  const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl)
+  const message: QueuedMessage = {
+    seq: queue.nextSeq++,
+    exchange,
+    routingKey,
+    properties,
+    body,
+    size,
+    expiresAt: ttl === undefined ? undefined : now + ttl,
+    redelivered: false,
+    deliveryCount: 0,
+    stored: persistent && queue.durable && vhost.storage !== undefined,
+  }
+  if (queue.options.overflow !== 'drop-head' && queue.wouldOverflow(size)) {
+    if (queue.options.overflow === 'reject-publish-dlx') deadLetter(vhost, queue, { ...message, stored: false }, 'maxlen')
+    return 'refused'
+  }
+  queue.counters.published++
+  // Straight to a consumer when nothing waits ahead of it (and TTL 0 allows nothing else).
+  if (queue.messageCount === 0) {
+    const consumer = queue.nextConsumer()
+    if (consumer) {
+      const storing = message.stored ? storeMessage(vhost, queue, message) : undefined
+      deliver(vhost, consumer, queue, message)
+      return storing
+    }
+  }
+  if (ttl === 0) {
+    expire(vhost, queue, { ...message, stored: false })
+    return undefined
+  }
+  // Checked before anything is written: a refused message must not turn up after a restart.
+  const paged = message.stored && queue.paging?.shouldPage(queue.ready.length) === true
+  if (limited && !paged && overMemoryLimit(vhost, size)) {
+    queue.counters.published--
+    return 'limit'
+  }
+  const storing = message.stored ? storeMessage(vhost, queue, message) : undefined
+  if (queue.paging && pageOut(vhost, queue, queue.paging, message, storing)) return storing
+  const head = queue.ready.peek()
+  queue.push(message)
+  dropHeadOverLimit(vhost, queue)
+  // A new head (first message, a higher priority, or drops) needs its own expiry timer.
+  if (queue.ready.peek() !== head) scheduleHeadExpiry(vhost, queue)
+  return storing
+}
+
+/** drop-head overflow: the oldest ready messages go (dead-lettered, reason maxlen) until within limits. */
+export function dropHeadOverLimit(vhost: VhostState, queue: QueueState): void {
+  if (queue.options.overflow !== 'drop-head') return
+  while (queue.overLimit) {
+    const dropped = queue.shift()
+    if (!dropped) break
+    forget(vhost, queue, [dropped])
+    deadLetter(vhost, queue, dropped, 'maxlen')
+  }
+  // Dropping may empty memory while older messages wait on disk: they are dropped once loaded.
+  refill(vhost, queue)
+}
+
+/** For messages moving inside the broker (delayed releases, dead-lettering): a bad expiration means none, never a failure. */
+export function parseExpirationSafe(expiration: string | undefined): number | undefined {
+  try {
+    return parseExpiration(expiration)
+  } catch {
+    return undefined
+  }
+}
