@@ -314,7 +314,6 @@ export async function startup(browser: Browser, results: Results, plan: Plan): P
   plan.log(`  startup: backlog of ${backlog} written in ${((fill.t1 - fill.t0) / 1000).toFixed(1)} s`)
   for (let rep = 0; rep <= plan.reps; rep++) {
     await browser.restart()
-    joinedReset()
     const tab = await browser.fresh()
     const r = await tab.evaluate(() => window.bench.warren.startup('backlog', 'backlog', false))
     if (rep > 0) {
@@ -326,7 +325,6 @@ export async function startup(browser: Browser, results: Results, plan: Plan): P
   const left = await (await browser.fresh()).evaluate(() => window.bench.warren.count('backlog', 'backlog'))
   results.add({ group: 'startup', id: 'start-backlog:left', label: 'backlog left after the reps (each acks ≤ 100)', size: 'small', unit: 'msgs', better: 'higher', values: [left] })
   await browser.restart()
-  joinedReset()
 }
 
 /** Broker heap with 1,000,000 persistent messages backlogged (full mode only: the load takes minutes). */
@@ -346,7 +344,6 @@ export async function heap(browser: Browser, results: Results, plan: Plan): Prom
   await pause(2000)
   const loaded = await browser.workerHeap('broker')
   await browser.restart()
-  joinedReset()
   const fresh = await browser.fresh()
   const t0 = Date.now()
   const left = await fresh.evaluate(() => window.bench.warren.count('heap', 'heap'))
@@ -360,8 +357,4 @@ export async function heap(browser: Browser, results: Results, plan: Plan): Prom
   results.add({ group: 'heap', id: 'heap-count', label: 'messages in the queue after recovery', size: 'small', unit: 'msgs', better: 'higher', values: [left] })
   const load = await browser.fresh()
   await load.evaluate(() => window.bench.warren.deleteQueue('heap', 'heap'))
-}
-
-function joinedReset(): void {
-  // Tabs are gone with the browser: WeakSet entries die with their pages.
 }
