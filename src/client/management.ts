@@ -16,11 +16,15 @@ import {
   consoleLockName,
   managementChannelName,
   managementDirectoryName,
+  MANAGEMENT_METHODS,
+  type DirectorySignal,
   type ManagementApi,
+  type ManagementMethod,
   type ManagementSignal,
   type ManagementWire,
 } from '../protocol/management.js'
 import { defaultLocks, holdLock } from '../transport/locks.js'
+import { safeEndpoint } from '../transport/safe-endpoint.js'
 import { BrokerUnavailableError, TimeoutError } from './errors.js'
 
 export type ManagementStatus = 'connected' | 'reconnecting' | 'closed'
@@ -49,20 +53,6 @@ export interface ManagementOptions {
   /** How long one call may take (ms). Default 5000; moveMessages gets ten times as long. */
   callTimeout?: number
 }
-
-const METHODS = [
-  'overview',
-  'declareExchange',
-  'deleteExchange',
-  'declareQueue',
-  'deleteQueue',
-  'bind',
-  'unbind',
-  'publish',
-  'getMessages',
-  'purge',
-  'moveMessages',
-] as const satisfies ReadonlyArray<keyof ManagementApi>
 
 const ANNOUNCE_EVERY = 250
 
@@ -143,7 +133,7 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
     startAnnouncing()
   })
 
-  const call = (name: (typeof METHODS)[number]) =>
+  const call = (name: ManagementMethod) =>
     (...args: unknown[]): Promise<unknown> => {
       if (status === 'closed') return Promise.reject(new BrokerUnavailableError('the management client is closed'))
       const limit = name === 'moveMessages' ? callTimeout * 10 : callTimeout
@@ -176,25 +166,10 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
       return () => listeners.delete(listener)
     },
     close,
-    ...Object.fromEntries(METHODS.map((name) => [name, call(name)])),
+    ...Object.fromEntries(MANAGEMENT_METHODS.map((name) => [name, call(name)])),
   }
   if (typeof addEventListener === 'function') addEventListener('pagehide', close, { once: true })
   return client as unknown as ManagementClient
-}
-
-/** A comlink endpoint that drops posts once the channel is closed. */
-function safeEndpoint(channel: BroadcastChannel): Comlink.Endpoint {
-  return {
-    postMessage: (message: unknown) => {
-      try {
-        channel.postMessage(message)
-      } catch {
-        // Closed.
-      }
-    },
-    addEventListener: channel.addEventListener.bind(channel) as Comlink.Endpoint['addEventListener'],
-    removeEventListener: channel.removeEventListener.bind(channel) as Comlink.Endpoint['removeEventListener'],
-  }
 }
 
 export interface RunningVhost {
@@ -213,7 +188,7 @@ export function listVhosts(wait = 300): Promise<RunningVhost[]> {
       if (data?.op !== 'vhost' || typeof data.vhost !== 'string') return
       found.set(data.vhost, { vhost: data.vhost, epoch: Number(data.epoch), brokerId: String(data.brokerId) })
     }
-    directory.postMessage({ op: 'vhosts?' })
+    directory.postMessage({ op: 'vhosts?' } satisfies DirectorySignal)
     setTimeout(() => {
       directory.close()
       resolve([...found.values()].sort((a, b) => a.vhost.localeCompare(b.vhost)))

@@ -2,30 +2,25 @@
 import type { BindingOverview, ExchangeOverview, Overview } from '../protocol/management.js'
 import type { ConsoleContext, View } from './context.js'
 import { Keyed, h, redraw, replace, setText } from './dom.js'
-import { EXCHANGE_ARGUMENT_HINTS, argumentsField, check, confirmButton, field, publishForm } from './forms.js'
+import { ExpandableRows, type ExpandableItem } from './expandable-rows.js'
+import { formSwitcher, revealButton } from './form-toggles.js'
+import { EXCHANGE_ARGUMENT_HINTS, argumentsField, check, confirmButton, field, publishForm, readArguments } from './forms.js'
 import { exchangeLabel, fmtValue } from './format.js'
 
 const builtIn = (name: string) => name === '' || name.startsWith('amq.')
 
-interface ExchangeItem extends HTMLTableSectionElement {
+interface ExchangeItem extends ExpandableItem<ReturnType<typeof exchangePane>> {
   nameCell: HTMLTableCellElement
   typeCell: HTMLTableCellElement
   featureCell: HTMLTableCellElement
   bindingCell: HTMLTableCellElement
-  detailRow: HTMLTableRowElement
-  pane?: ReturnType<typeof exchangePane>
 }
 
 export function exchangesView(ctx: ConsoleContext): View {
-  const open = new Set<string>()
   const search = h('input', { type: 'search', placeholder: 'Filter exchanges', 'aria-label': 'Filter exchanges' })
   const showBuiltIn = h('input', { type: 'checkbox', checked: true })
   const addForm = declareExchangeForm(ctx)
-  addForm.hidden = true
-  const addButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'add-exchange', onClick: () => {
-    addForm.hidden = !addForm.hidden
-    addButton.setAttribute('aria-pressed', String(!addForm.hidden))
-  } }, '+ Add exchange')
+  const addButton = revealButton(addForm, 'add-exchange', '+ Add exchange')
   const table = h('table', { 'data-testid': 'exchanges' },
     h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Type'), h('th', null, 'Features'), h('th', null, 'Bindings'))),
   )
@@ -35,6 +30,7 @@ export function exchangesView(ctx: ConsoleContext): View {
   }
   search.addEventListener('input', refreshView)
   showBuiltIn.addEventListener('change', refreshView)
+  const rows = new ExpandableRows(refreshView)
 
   const keyed = new Keyed<ExchangeOverview, ExchangeItem>(
     table,
@@ -44,17 +40,10 @@ export function exchangesView(ctx: ConsoleContext): View {
       const typeCell = h('td')
       const featureCell = h('td')
       const bindingCell = h('td', { class: 'muted', style: 'white-space: normal' })
-      const detailRow = h('tr', { hidden: true }, h('td', { class: 'detail', colSpan: 4 }))
-      const row = h('tr', { class: 'row', onClick: () => {
-        if (open.has(exchange.name)) open.delete(exchange.name)
-        else open.add(exchange.name)
-        refreshView()
-      } }, nameCell, typeCell, featureCell, bindingCell)
-      return Object.assign(h('tbody', { class: 'item', 'data-exchange': exchange.name }, row, detailRow), { nameCell, typeCell, featureCell, bindingCell, detailRow }) as ExchangeItem
+      const { body, detailRow } = rows.item(exchange.name, { 'data-exchange': exchange.name }, [nameCell, typeCell, featureCell, bindingCell], 4)
+      return Object.assign(body, { nameCell, typeCell, featureCell, bindingCell, detailRow }) as ExchangeItem
     },
     (item, exchange) => {
-      const isOpen = open.has(exchange.name)
-      item.classList.toggle('open', isOpen)
       redraw(item.nameCell, exchange.name, () => [h('span', { class: 'caret' }, '▸'), exchangeLabel(exchange.name)])
       redraw(item.typeCell, exchange.type, () => h('span', { class: 'badge type' }, exchange.type))
       redraw(item.featureCell, [exchange.durable, exchange.autoDelete, exchange.internal, exchange.arguments], () => [
@@ -64,12 +53,7 @@ export function exchangesView(ctx: ConsoleContext): View {
         exchange.arguments['alternate-exchange'] !== undefined ? h('span', { class: 'badge', title: `alternate exchange ${String(exchange.arguments['alternate-exchange'])}` }, 'AE') : null,
       ])
       setText(item.bindingCell, bindingSummary(exchange))
-      item.detailRow.hidden = !isOpen
-      if (isOpen) {
-        item.pane ??= exchangePane(ctx, exchange.name)
-        if (!item.pane.el.isConnected) item.detailRow.firstElementChild!.replaceChildren(item.pane.el)
-        item.pane.update(exchange, ctx.overview()!)
-      }
+      rows.showDetail(item, exchange.name, () => exchangePane(ctx, exchange.name), exchange, ctx.overview()!)
     },
     1,
   )
@@ -101,16 +85,10 @@ function bindingSummary(exchange: ExchangeOverview): string {
 function exchangePane(ctx: ConsoleContext, name: string) {
   const facts = h('div', { class: 'facts' })
   const bindings = h('div')
-  const form = h('div')
-  let active: string | undefined
-  const show = (which: string, build: () => HTMLElement) => {
-    active = active === which ? undefined : which
-    form.replaceChildren(active ? build() : '')
-    for (const button of actions.querySelectorAll<HTMLButtonElement>('button[data-form]')) button.setAttribute('aria-pressed', String(button.dataset.form === active))
-  }
+  const { form, button } = formSwitcher()
   const actions = h('div', { class: 'actions' },
-    name === '' ? null : h('button', { type: 'button', class: 'btn', 'data-form': 'bind', 'data-testid': 'exchange-bind', onClick: () => show('bind', () => bindForm(ctx, name)) }, 'Add binding'),
-    h('button', { type: 'button', class: 'btn', 'data-form': 'publish', 'data-testid': 'exchange-publish', onClick: () => show('publish', () => publishForm(ctx, { exchange: name })) }, 'Publish'),
+    name === '' ? null : button('bind', 'exchange-bind', 'Add binding', () => bindForm(ctx, name)),
+    button('publish', 'exchange-publish', 'Publish', () => publishForm(ctx, { exchange: name })),
     builtIn(name) ? null : confirmButton('Delete', 'Sure? Delete', () => ctx.act((m) => m.deleteExchange(name), () => `Deleted exchange '${name}'`), 'exchange-delete'),
   )
   const el = h('div', { class: 'pane', 'data-testid': 'exchange-pane' }, facts, bindings, actions, form)
@@ -164,13 +142,8 @@ function bindForm(ctx: ConsoleContext, source: string): HTMLFormElement {
     'data-testid': 'bind-form',
     onSubmit: async (event: Event) => {
       event.preventDefault()
-      let table
-      try {
-        table = args.read()
-      } catch (error) {
-        ctx.notify((error as Error).message, 'error')
-        return
-      }
+      const table = readArguments(ctx, args)
+      if (!table) return
       const spec = { source, destination: destination.value.trim(), destinationKind: kind.value as 'queue' | 'exchange', routingKey: routingKey.value, arguments: table }
       await ctx.act((m) => m.bind(spec), () => `Bound ${spec.destination} to ${source}${spec.routingKey ? ` with key '${spec.routingKey}'` : ''}`)
     },
@@ -194,13 +167,8 @@ function declareExchangeForm(ctx: ConsoleContext): HTMLFormElement {
     style: 'margin-bottom: 10px',
     onSubmit: async (event: Event) => {
       event.preventDefault()
-      let table
-      try {
-        table = args.read()
-      } catch (error) {
-        ctx.notify((error as Error).message, 'error')
-        return
-      }
+      const table = readArguments(ctx, args)
+      if (!table) return
       const spec = { name: name.value.trim(), type: type.value, durable: durable.checked, autoDelete: autoDelete.checked, internal: internal.checked, arguments: table }
       const done = await ctx.act((m) => m.declareExchange(spec), () => `Declared ${spec.type} exchange '${spec.name}'`)
       if (done !== undefined) name.value = ''

@@ -250,3 +250,13 @@ export function argumentsField(hints: ReadonlyArray<[string, string]> = ARGUMENT
 }
 
 export const EXCHANGE_ARGUMENT_HINTS: ReadonlyArray<[string, string]> = [['alternate-exchange', '"unrouted"']]
+
+/** The table typed into an arguments field, or undefined after telling the user what is wrong with it. */
+export function readArguments(ctx: ConsoleContext, args: { read(): FieldTable }): FieldTable | undefined {
+  try {
+    return args.read()
+  } catch (error) {
+    ctx.notify((error as Error).message, 'error')
+    return undefined
+  }
+}

@@ -3,7 +3,9 @@ import { QUEUE_HISTORY, type Overview, type QueueOverview } from '../protocol/ma
 import { sparkline } from './charts.js'
 import type { ConsoleContext, View } from './context.js'
 import { Keyed, h, redraw, replace } from './dom.js'
-import { argumentsField, check, confirmButton, field, getForm, moveForm, publishForm } from './forms.js'
+import { ExpandableRows, type ExpandableItem } from './expandable-rows.js'
+import { formSwitcher, revealButton } from './form-toggles.js'
+import { argumentsField, check, confirmButton, field, getForm, moveForm, publishForm, readArguments } from './forms.js'
 import { exchangeLabel, fmtCount, fmtRate, fmtValue, shortId } from './format.js'
 
 const COLUMNS = ['ready', 'unacked', 'total', 'consumers', 'publish', 'deliver', 'ack'] as const
@@ -24,23 +26,16 @@ function badges(queue: QueueOverview): HTMLElement[] {
 
 const num = (n: number, text = fmtCount(n)) => (n === 0 ? h('span', { class: 'zero' }, '0') : text)
 
-interface QueueItem extends HTMLTableSectionElement {
+interface QueueItem extends ExpandableItem<ReturnType<typeof queuePane>> {
   cells: Record<string, HTMLTableCellElement>
   nameCell: HTMLTableCellElement
   trend: HTMLTableCellElement
-  detailRow: HTMLTableRowElement
-  pane?: ReturnType<typeof queuePane>
 }
 
 export function queuesView(ctx: ConsoleContext): View {
-  const open = new Set<string>()
   const search = h('input', { type: 'search', placeholder: 'Filter queues', 'aria-label': 'Filter queues' })
   const addForm = declareQueueForm(ctx)
-  addForm.hidden = true
-  const addButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'add-queue', onClick: () => {
-    addForm.hidden = !addForm.hidden
-    addButton.setAttribute('aria-pressed', String(!addForm.hidden))
-  } }, '+ Add queue')
+  const addButton = revealButton(addForm, 'add-queue', '+ Add queue')
   const table = h('table', { 'data-testid': 'queues' },
     h('thead', null, h('tr', null,
       h('th', null, 'Name'), h('th', { class: 'num' }, 'Ready'), h('th', { class: 'num' }, 'Unacked'), h('th', { class: 'num' }, 'Total'),
@@ -49,10 +44,12 @@ export function queuesView(ctx: ConsoleContext): View {
     )),
   )
   const empty = h('div', { class: 'empty' }, h('b', null, 'No queues yet'), 'Declare one here, or open the demo app and it will declare its own.')
-  search.addEventListener('input', () => {
+  const refreshView = () => {
     const overview = ctx.overview()
     if (overview) view.update(overview)
-  })
+  }
+  search.addEventListener('input', refreshView)
+  const rows = new ExpandableRows(refreshView)
 
   const keyed = new Keyed<QueueOverview, QueueItem>(
     table,
@@ -61,22 +58,10 @@ export function queuesView(ctx: ConsoleContext): View {
       const cells = Object.fromEntries(COLUMNS.map((c) => [c, h('td', { class: 'num', 'data-col': c })])) as Record<string, HTMLTableCellElement>
       const nameCell = h('td', { class: 'name' })
       const trend = h('td')
-      const detail = h('td', { class: 'detail', colSpan: 9 })
-      const detailRow = h('tr', { hidden: true }, detail)
-      const row = h('tr', { class: 'row', onClick: () => toggle() }, nameCell, COLUMNS.map((c) => cells[c]!), trend)
-      const item = Object.assign(h('tbody', { class: 'item', 'data-queue': queue.name }, row, detailRow), { cells, nameCell, trend, detailRow }) as QueueItem
-      const toggle = () => {
-        if (open.has(queue.name)) open.delete(queue.name)
-        else open.add(queue.name)
-        const overview = ctx.overview()
-        if (overview) view.update(overview)
-      }
-      return item
+      const { body, detailRow } = rows.item(queue.name, { 'data-queue': queue.name }, [nameCell, COLUMNS.map((c) => cells[c]!), trend], 9)
+      return Object.assign(body, { cells, nameCell, trend, detailRow }) as QueueItem
     },
     (item, queue) => {
-      const overview = ctx.overview()!
-      const isOpen = open.has(queue.name)
-      item.classList.toggle('open', isOpen)
       // Exclusive queues have server-made names: say whose they are.
       const owner = queue.exclusive ? queue.consumers[0]?.clientName : undefined
       redraw(item.nameCell, [queue.name, queue.durable, queue.autoDelete, queue.exclusive, queue.arguments, owner ?? ''], () => [
@@ -98,12 +83,7 @@ export function queuesView(ctx: ConsoleContext): View {
         if (item.cells[c]!.textContent !== text) replace(item.cells[c]!, value)
       }
       item.trend.replaceChildren(sparkline(queue.history, QUEUE_HISTORY))
-      item.detailRow.hidden = !isOpen
-      if (isOpen) {
-        item.pane ??= queuePane(ctx, queue.name)
-        if (!item.pane.el.isConnected) item.detailRow.firstElementChild!.replaceChildren(item.pane.el)
-        item.pane.update(queue, overview)
-      }
+      rows.showDetail(item, queue.name, () => queuePane(ctx, queue.name), queue, ctx.overview()!)
     },
     1,
   )
@@ -132,22 +112,11 @@ function queuePane(ctx: ConsoleContext, name: string) {
   const facts = h('div', { class: 'facts' })
   const consumers = h('div')
   const bindings = h('div')
-  const form = h('div')
-  let active: string | undefined
-  const show = (which: string, build: () => HTMLElement) => {
-    if (active === which) {
-      active = undefined
-      form.replaceChildren()
-    } else {
-      active = which
-      form.replaceChildren(build())
-    }
-    for (const button of actions.querySelectorAll<HTMLButtonElement>('button[data-form]')) button.setAttribute('aria-pressed', String(button.dataset.form === active))
-  }
+  const { form, button } = formSwitcher()
   const actions = h('div', { class: 'actions' },
-    h('button', { type: 'button', class: 'btn', 'data-form': 'get', 'data-testid': 'queue-get', onClick: () => show('get', () => getForm(ctx, name)) }, 'Get messages'),
-    h('button', { type: 'button', class: 'btn', 'data-form': 'publish', 'data-testid': 'queue-publish', onClick: () => show('publish', () => publishForm(ctx, { exchange: '', routingKey: name })) }, 'Publish'),
-    h('button', { type: 'button', class: 'btn', 'data-form': 'move', 'data-testid': 'queue-move', onClick: () => show('move', () => moveForm(ctx, name)) }, 'Move messages'),
+    button('get', 'queue-get', 'Get messages', () => getForm(ctx, name)),
+    button('publish', 'queue-publish', 'Publish', () => publishForm(ctx, { exchange: '', routingKey: name })),
+    button('move', 'queue-move', 'Move messages', () => moveForm(ctx, name)),
     confirmButton('Purge', 'Sure? Purge', () => ctx.act((m) => m.purge(name), ({ messageCount }) => `Purged ${fmtCount(messageCount)} message${messageCount === 1 ? '' : 's'} from '${name}'`), 'queue-purge'),
     confirmButton('Delete', 'Sure? Delete', () => ctx.act((m) => m.deleteQueue(name), ({ messageCount }) => `Deleted queue '${name}' (${fmtCount(messageCount)} message${messageCount === 1 ? '' : 's'} dropped)`), 'queue-delete'),
   )
@@ -201,13 +170,8 @@ function declareQueueForm(ctx: ConsoleContext): HTMLFormElement {
     style: 'margin-bottom: 10px',
     onSubmit: async (event: Event) => {
       event.preventDefault()
-      let table
-      try {
-        table = args.read()
-      } catch (error) {
-        ctx.notify((error as Error).message, 'error')
-        return
-      }
+      const table = readArguments(ctx, args)
+      if (!table) return
       const spec = { name: name.value.trim(), durable: durable.checked, autoDelete: autoDelete.checked, arguments: table }
       const done = await ctx.act((m) => m.declareQueue(spec), ({ queue }) => `Declared queue '${queue}'`)
       if (done) name.value = ''

@@ -12,11 +12,14 @@ import {
   consoleLockName,
   managementChannelName,
   managementDirectoryName,
-  type ManagementApi,
+  MANAGEMENT_METHODS,
+  type DirectorySignal,
+  type ManagementMethod,
   type ManagementSignal,
   type ManagementWire,
 } from '../protocol/management.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
+import { safeEndpoint } from '../transport/safe-endpoint.js'
 import { ManagementService, type ManagementServiceOptions } from './management-service.js'
 
 export interface ServeManagementOptions extends ManagementServiceOptions {
@@ -32,20 +35,6 @@ interface ConsoleSession {
   lastSeen: number
 }
 
-const API_METHODS = [
-  'overview',
-  'declareExchange',
-  'deleteExchange',
-  'declareQueue',
-  'deleteQueue',
-  'bind',
-  'unbind',
-  'publish',
-  'getMessages',
-  'purge',
-  'moveMessages',
-] as const satisfies ReadonlyArray<keyof ManagementApi>
-
 /** Starts answering consoles of `vhost`; returns a function that stops (and drops them all). */
 export function serveManagement(broker: Broker, vhost: string = broker.vhost, options: ServeManagementOptions = {}): () => void {
   const service = new ManagementService(broker, options)
@@ -53,9 +42,9 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
   // `bind` as Function.prototype.bind, and only the API methods must be reachable anyway.
   const api: ManagementWire = Object.freeze({
     invoke(method: string, args: unknown[]): unknown {
-      if (!(API_METHODS as readonly string[]).includes(method) || !Array.isArray(args))
+      if (!(MANAGEMENT_METHODS as readonly string[]).includes(method) || !Array.isArray(args))
         throw new TypeError(`no management method '${String(method)}'`)
-      return (service[method as (typeof API_METHODS)[number]] as (...a: unknown[]) => unknown).apply(service, args)
+      return (service[method as ManagementMethod] as (...a: unknown[]) => unknown).apply(service, args)
     },
   })
   const locks = options.consoleLocks ?? defaultLocks()
@@ -111,7 +100,7 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
   const directory = new BroadcastChannel(managementDirectoryName())
   directory.onmessage = (event: MessageEvent) => {
     if (stopped || (event.data as { op?: unknown } | null)?.op !== 'vhosts?') return
-    directory.postMessage({ op: 'vhost', vhost, epoch: broker.epoch, brokerId: broker.brokerId })
+    directory.postMessage({ op: 'vhost', vhost, epoch: broker.epoch, brokerId: broker.brokerId } satisfies DirectorySignal)
   }
 
   const sweep = setInterval(() => {
@@ -127,21 +116,6 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
     directory.close()
     for (const id of [...consoles.keys()]) close(id)
     service.close()
-  }
-}
-
-/** A comlink endpoint that drops posts once the channel is closed (a late answer to a gone console). */
-function safeEndpoint(channel: BroadcastChannel): Comlink.Endpoint {
-  return {
-    postMessage: (message: unknown) => {
-      try {
-        channel.postMessage(message)
-      } catch {
-        // Closed: nobody is listening any more.
-      }
-    },
-    addEventListener: channel.addEventListener.bind(channel) as Comlink.Endpoint['addEventListener'],
-    removeEventListener: channel.removeEventListener.bind(channel) as Comlink.Endpoint['removeEventListener'],
   }
 }
 

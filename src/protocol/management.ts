@@ -236,3 +236,20 @@ export interface ManagementApi {
 export interface ManagementWire {
   invoke(method: string, args: unknown[]): unknown
 }
+
+/** Every ManagementApi method by name: what a console may `invoke` over the wire, and nothing else. */
+export const MANAGEMENT_METHODS = [
+  'overview',
+  'declareExchange',
+  'deleteExchange',
+  'declareQueue',
+  'deleteQueue',
+  'bind',
+  'unbind',
+  'publish',
+  'getMessages',
+  'purge',
+  'moveMessages',
+] as const satisfies ReadonlyArray<keyof ManagementApi>
+
+export type ManagementMethod = (typeof MANAGEMENT_METHODS)[number]
