@@ -109,6 +109,12 @@ describe('job queues in a service worker', () => {
     const registration = await registrationId()
     await session.send('ServiceWorker.stopAllWorkers')
     await page.close()
+    // The closed app's SharedWorker broker outlives its last tab by a few ms; a sync event fired
+    // before it is gone finds it still serving, and the service worker never stands for election.
+    await until(
+      async () => ((await session.send('Target.getTargets')) as { targetInfos: Array<{ type: string }> }).targetInfos,
+      (targets) => !targets.some((target) => target.type === 'shared_worker'),
+    )
 
     await session.send('ServiceWorker.dispatchSyncEvent', { origin: harness.baseUrl, registrationId: registration, tag: 'jobs:sync-jobs', lastChance: false })
 
