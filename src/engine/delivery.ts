@@ -104,7 +104,7 @@ export function getMessage(
       redelivered: message.redelivered,
       exchange: message.exchange,
       routingKey: message.routingKey,
-      properties: deliveredProperties(message),
+      properties: deliveredProperties(queue, message),
       body: message.body,
     },
     messageCount: queue.messageCount,
@@ -157,7 +157,7 @@ export function deliver(vhost: VhostState, consumer: ConsumerState, queue: Queue
     redelivered: message.redelivered,
     exchange: message.exchange,
     routingKey: message.routingKey,
-    properties: deliveredProperties(message),
+    properties: deliveredProperties(queue, message),
     body: message.body,
   })
 }
@@ -172,9 +172,12 @@ function handOut(vhost: VhostState, channel: ChannelState, queue: QueueState, me
   return deliveryTag
 }
 
-/** Redelivered messages of a queue with failures carry x-delivery-count (as quorum queues do). */
-function deliveredProperties(message: QueuedMessage): MessageProperties {
-  if (message.deliveryCount === 0) return message.properties
+/**
+ * Redelivered messages of a queue with x-delivery-limit (-1 too) carry x-delivery-count (as quorum
+ * queues do); any other queue hands back exactly the published properties (as classic ones do).
+ */
+function deliveredProperties(queue: QueueState, message: QueuedMessage): MessageProperties {
+  if (message.deliveryCount === 0 || queue.args['x-delivery-limit'] === undefined) return message.properties
   return { ...message.properties, headers: { ...(message.properties.headers ?? {}), 'x-delivery-count': message.deliveryCount } }
 }
 

@@ -34,6 +34,16 @@ describe('delivery limit (x-delivery-limit)', () => {
     expect(countOf(await get('q', false))).toBe(2)
   })
 
+  it('a queue without x-delivery-limit redelivers the published properties unchanged (no x-delivery-count)', async () => {
+    const { publish, get, c } = await poisonQueue({})
+    await publish('q', 'm', { headers: { app: 'kept' } })
+    const first = await get('q', false)
+    await c.ok({ op: 'basic.reject', deliveryTag: first!.deliveryTag, requeue: true })
+    const second = await get('q', false)
+    expect(second?.redelivered).toBe(true)
+    expect(second?.properties.headers).toEqual({ app: 'kept' })
+  })
+
   it('past the limit the message is dead-lettered with reason delivery_limit', async () => {
     const { publish, get, c, broker } = await poisonQueue({ 'x-delivery-limit': 2 })
     await publish('q', 'poison')
