@@ -93,9 +93,13 @@ export interface PublishArgs {
   mandatory?: boolean
   properties: MessageProperties
   body: Body
+  durability?: Durability
 }
 
 export type ChannelState = 'open' | 'closing' | 'closed'
+
+/** 'strict': a persistent message is confirmed only once its IndexedDB write is flushed to disk. */
+export type Durability = 'relaxed' | 'strict'
 
 export class Channel implements SettleTarget, AsyncDisposable {
   readonly number: number

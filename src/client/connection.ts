@@ -7,7 +7,7 @@
 import type { ErrorData } from '../protocol/errors.js'
 import type { ClientCommand, ServerEvent, Welcome } from '../protocol/frames.js'
 import type { ConnectOptions, Connector, Link } from '../transport/link.js'
-import { Channel, type ChannelHost } from './channel.js'
+import { Channel, type ChannelHost, type Durability } from './channel.js'
 import { Consumer, type ConsumerOptions } from './consumer.js'
 import {
   BrokerUnavailableError,
@@ -56,6 +56,12 @@ export interface ConnectionOptions {
    * 'shared-worker' never does.
    */
   host?: ConnectOptions['host']
+  /**
+   * 'strict': every persistent publish of this connection is confirmed only after its
+   * IndexedDB transaction is flushed to disk (fsync), surviving an OS crash; about half the
+   * throughput. Default 'relaxed' (or the broker's default, or the queue's x-durability).
+   */
+  durability?: Durability
 }
 
 export type ConnectionStatus =
@@ -83,6 +89,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
   readonly requestTimeout: number
   readonly connectTimeout: number
   readonly retryPolicy: RetryPolicy
+  readonly durability: Durability
   /** @internal */
   readonly requests: Requests
   /** @internal The entities this connection declared, replayed after a reconnect. */
@@ -152,6 +159,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
     this.requestTimeout = options.requestTimeout ?? 10000
     this.requests = new Requests(this.requestTimeout)
     this.retryPolicy = { ...defaultRetryPolicy, ...options.retry }
+    this.durability = options.durability ?? 'relaxed'
     this.#unlisten = link.listen({
       frame: (frame) => this.#frame(frame),
       welcome: (next) => this.#welcomed(next),

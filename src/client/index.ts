@@ -2,7 +2,7 @@
 export { Connection } from './connection.js'
 export type { ConnectionOptions, ConnectionStatus, ConnectionState, ConsumeOptions, Declarable } from './connection.js'
 export { Channel } from './channel.js'
-export type { ChannelState, ConsumeOptions as ChannelConsumeOptions, ConsumerHandler, ConsumerEnd, PublishArgs, RequestOptions } from './channel.js'
+export type { ChannelState, Durability, ConsumeOptions as ChannelConsumeOptions, ConsumerHandler, ConsumerEnd, PublishArgs, RequestOptions } from './channel.js'
 export { Exchange } from './exchange.js'
 export type { ExchangeOptions, ExchangeJSON, BindOptions, PublishConfirm } from './exchange.js'
 export { Queue } from './queue.js'

@@ -4,7 +4,7 @@
  * order; a publish lost with the connection is retried after the reconnect under the retry
  * policy (on by default: a restarting SharedWorker is an expected event, not a failure).
  */
-import type { Channel } from './channel.js'
+import type { Channel, Durability } from './channel.js'
 import type { Connection } from './connection.js'
 import { Exchange, nameOf } from './exchange.js'
 import { prepareMessage, type MessageOptions } from './publish.js'
@@ -39,6 +39,8 @@ export interface PublishOptions extends MessageOptions {
   declare?: ReadonlyArray<Exchange<any> | Queue<any>>
   /** Return the message (to onReturn) if no queue takes it. */
   mandatory?: boolean
+  /** 'strict' waits for a flushed write before the confirm; default the connection's. */
+  durability?: Durability
   retry?: boolean
   retryPolicy?: RetryPolicy
   /** Stops waiting (and retrying); the message may still have been published. */
@@ -136,6 +138,7 @@ export class Producer<T = unknown> {
         exchange: nameOf(exchange),
         routingKey: options.routingKey ?? this.routingKey,
         mandatory: options.mandatory ?? false,
+        ...((options.durability ?? this.connection.durability) === 'strict' ? { durability: 'strict' as const } : {}),
         ...prepared,
       },
       options.timeout === undefined ? {} : { timeout: options.timeout },

@@ -31,9 +31,9 @@ export function writeInBackground(vhost: VhostState, ops: StorageOp[]): void {
   write(vhost, ops).catch(() => undefined)
 }
 
-/** Writes a queued message with its queue's durability. */
-export function storeMessage(vhost: VhostState, queue: QueueState, message: QueuedMessage): Promise<void> {
-  return write(vhost, [storedPut(queue, message)], durabilityOf(vhost, queue))
+/** Writes a queued message: strict if its queue, its publisher or the broker asks for it. */
+export function storeMessage(vhost: VhostState, queue: QueueState, message: QueuedMessage, requested?: Durability): Promise<void> {
+  return write(vhost, [storedPut(queue, message)], requested === 'strict' ? 'strict' : durabilityOf(vhost, queue))
 }
 
 function durabilityOf(vhost: VhostState, queue: QueueState): Durability {

@@ -4,6 +4,7 @@
  * The reply to a publish is its confirm.
  */
 import type { BasicPublish, FieldTable, MessageProperties, ReplyResults } from '../protocol/frames.js'
+import type { Durability } from '../storage/types.js'
 import { memoryLimitNack, overMemoryLimit, pageOut, refill } from './bounded-memory.js'
 import type { ChannelState } from './channel.js'
 import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayOf, releasedProperties, type HeldMessage } from './delayed.js'
@@ -56,7 +57,7 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
   let limited = false
   const writes: Promise<void>[] = []
   for (const queue of targets) {
-    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, true)
+    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, true, command.durability)
     if (outcome === 'refused') refused = true
     else if (outcome === 'limit') limited = true
     else if (outcome) writes.push(outcome)
@@ -196,6 +197,8 @@ export function enqueue(
   messageTtl: number | undefined,
   persistent: boolean,
   limited = false,
+  /** The publisher's durability, when it asked for one (a connection option). */
+  durability?: Durability,
 ): 'refused' | 'limit' | Promise<void> | undefined {
   const now = vhost.clock.now()
   const queueTtl = queue.options.messageTtl
@@ -221,7 +224,7 @@ export function enqueue(
   if (queue.messageCount === 0) {
     const consumer = queue.nextConsumer()
     if (consumer) {
-      const storing = message.stored ? storeMessage(vhost, queue, message) : undefined
+      const storing = message.stored ? storeMessage(vhost, queue, message, durability) : undefined
       deliver(vhost, consumer, queue, message)
       return storing
     }
@@ -236,7 +239,7 @@ export function enqueue(
     queue.counters.published--
     return 'limit'
   }
-  const storing = message.stored ? storeMessage(vhost, queue, message) : undefined
+  const storing = message.stored ? storeMessage(vhost, queue, message, durability) : undefined
   if (queue.paging && pageOut(vhost, queue, queue.paging, message, storing)) return storing
   const head = queue.ready.peek()
   queue.push(message)

@@ -110,6 +110,8 @@ export interface BasicPublish extends Command<'basic.publish'> {
   mandatory?: boolean
   properties: MessageProperties
   body: Body
+  /** 'strict': the confirm waits for a flushed (fsync'd) IndexedDB transaction (connection option). */
+  durability?: 'relaxed' | 'strict'
 }
 export interface BasicConsume extends Command<'basic.consume'> {
   queue: string

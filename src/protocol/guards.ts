@@ -91,7 +91,7 @@ const clip = (s: string): string => (s.length > 64 ? `${s.slice(0, 64)}…` : s)
 
 // ---------------------------------------------------------------- commands
 
-type Kind = 'name' | 'bool' | 'table' | 'deliveryTag' | 'prefetch' | 'properties' | 'body'
+type Kind = 'name' | 'bool' | 'table' | 'deliveryTag' | 'prefetch' | 'properties' | 'body' | 'durability'
 
 type Field = readonly [name: string, kind: Kind, required: boolean]
 
@@ -103,6 +103,7 @@ const EXPECT: Record<Kind, string> = {
   prefetch: `an integer from 0 to ${MAX_CHANNEL}`,
   properties: 'a plain object',
   body: 'a structured-clone-able value',
+  durability: "'relaxed' or 'strict'",
 }
 
 const req = (name: string, kind: Kind): Field => [name, kind, true]
@@ -156,6 +157,7 @@ const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['o
       opt('mandatory', 'bool'),
       req('properties', 'properties'),
       opt('body', 'body'),
+      opt('durability', 'durability'),
     ],
   ],
   [
@@ -253,6 +255,9 @@ function checkField(name: string, kind: Kind, v: unknown): unknown {
       return checkProperties(v)
     case 'body':
       if (typeof v !== 'function' && typeof v !== 'symbol') return v
+      break
+    case 'durability':
+      if (v === 'relaxed' || v === 'strict') return v
       break
   }
   return new Invalid(`'${name}' must be ${EXPECT[kind]} (got ${describe(v)})`)
