@@ -1,7 +1,7 @@
 import type { FieldTable } from '../protocol/frames.js'
 import { DELAYED_EXCHANGE_TYPE, parseDelayedType } from './delayed.js'
 import { headersMatch } from './headers.js'
-import { tableKey } from './table.js'
+import { tableKey } from '../protocol/table-key.js'
 import { TopicTrie } from './topic.js'
 
 export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers'] as const

@@ -1,6 +1,6 @@
 import type { FieldTable } from '../protocol/frames.js'
 import { preconditionFailed } from './errors.js'
-import { tableKey } from './table.js'
+import { tableKey } from '../protocol/table-key.js'
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx'
 

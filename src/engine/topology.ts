@@ -14,7 +14,7 @@ import { declareReplyAddress } from './publishing.js'
 import { QueueState } from './queue.js'
 import { inequivalentArgument, parseQueueArguments } from './queue-arguments.js'
 import { REPLY_TO, isReplyAddress } from './reply-to.js'
-import { tablesEqual } from './table.js'
+import { tablesEqual } from '../protocol/table-key.js'
 import { EMPTY, type ClientConnection, type VhostState } from './vhost.js'
 
 // ------------------------------------------------------------------ exchanges

@@ -3,44 +3,13 @@
  * on when two bindings are "the same" (AMQP: same source, destination, routing key and
  * arguments). No IndexedDB here: memory.ts imports it too.
  */
+import type { FieldTable } from '../../protocol/frames.js'
+import { tableKey } from '../../protocol/table-key.js'
 import type { StorageOp, StoredBinding } from '../types.js'
 
-/**
- * A canonical string for a FieldTable: keys sorted, so `{a, b}` and `{b, a}` match.
- * It is the binding's identity, not a hash, so two different tables never collide.
- */
+/** The binding's arguments as a canonical string (persisted in binding keys). */
 export function argsKey(args: unknown): string {
-  return canonical(args ?? {})
-}
-
-function canonical(value: unknown): string {
-  if (value === null || value === undefined) return 'null'
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      // JSON has no NaN/Infinity; keep them distinct from null.
-      return Number.isFinite(value) ? String(value) : `{"$num":"${String(value)}"}`
-    case 'boolean':
-      return String(value)
-    case 'bigint':
-      return `{"$bigint":"${value.toString()}"}`
-    case 'object':
-      break
-    default:
-      return JSON.stringify(String(value))
-  }
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (value instanceof Date) return `{"$date":${value.getTime()}}`
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    const bytes = value instanceof ArrayBuffer
-      ? new Uint8Array(value)
-      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-    return `{"$bytes":"${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}"}`
-  }
-  const obj = value as Record<string, unknown>
-  const keys = Object.keys(obj).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`
+  return tableKey(args as FieldTable | undefined)
 }
 
 /** One string that identifies a binding (used as a Map key by the memory storage). */
