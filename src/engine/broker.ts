@@ -74,18 +74,7 @@ export interface BrokerStats {
 }
 
 export class Broker {
-  readonly vhost: string
-  readonly brokerId: string
-  readonly stats: BrokerStats
-  /** @internal exposed for recovery and inspection */
-  readonly exchanges: Map<string, Exchange>
-  /** @internal */
-  readonly queues: Map<string, QueueState>
-  /** @internal messages held by x-delayed-message exchanges (recovery restores into it) */
-  readonly delayed: DelayedDelivery
-  /** @internal recovery pages queues with it too */
-  readonly queueWindow: number
-  /** What every module acting on this vhost shares; the fields above are its own. */
+  /** What every module acting on this vhost shares; the public fields below read from it. */
   private readonly state: VhostState
 
   private constructor(
@@ -94,13 +83,32 @@ export class Broker {
   ) {
     const state = new VhostState(options, (exchange, message) => releaseDelayed(state, exchange, message))
     this.state = state
-    this.vhost = state.name
-    this.brokerId = state.brokerId
-    this.stats = state.stats
-    this.exchanges = state.exchanges
-    this.queues = state.queues
-    this.delayed = state.delayed
-    this.queueWindow = state.queueWindow
+  }
+
+  get vhost(): string {
+    return this.state.name
+  }
+  get brokerId(): string {
+    return this.state.brokerId
+  }
+  get stats(): BrokerStats {
+    return this.state.stats
+  }
+  /** @internal exposed for recovery and inspection */
+  get exchanges(): Map<string, Exchange> {
+    return this.state.exchanges
+  }
+  /** @internal */
+  get queues(): Map<string, QueueState> {
+    return this.state.queues
+  }
+  /** @internal messages held by x-delayed-message exchanges (recovery restores into it) */
+  get delayed(): DelayedDelivery {
+    return this.state.delayed
+  }
+  /** @internal recovery pages queues with it too */
+  get queueWindow(): number {
+    return this.state.queueWindow
   }
 
   /** Opens storage, recovers durable state and returns a running broker with a new epoch. */
