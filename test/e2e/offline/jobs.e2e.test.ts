@@ -118,9 +118,14 @@ describe('job queues in a service worker', () => {
 
     await session.send('ServiceWorker.dispatchSyncEvent', { origin: harness.baseUrl, registrationId: registration, tag: 'jobs:sync-jobs', lastChance: false })
 
-    // The app opens again later: the jobs were done by the service worker, none is left.
-    await new Promise((r) => setTimeout(r, 500))
+    // The app opens again later: the jobs were done by the service worker, none is left. It
+    // connects only once the service worker holds the broker lock: a page that opened first
+    // would start a SharedWorker broker, and the service worker would find it serving.
     const again = await harness.openPage(PAGE)
+    await until(
+      () => again.evaluate(async () => (await navigator.locks.query()).held?.some((lock) => lock.name === 'warren:/:broker') ?? false),
+      (held) => held,
+    )
     await again.evaluate(() => window.jobs.open())
     const done = await until(
       () => again.evaluate(() => window.jobs.drain('sync-jobs.done')) as Promise<Array<{ data: number; by: string; host: string }>>,
