@@ -28,8 +28,7 @@ export function connection(vhost = 'bench', link: LinkKind = 'broadcast'): Promi
   let conn = conns.get(key)
   if (!conn) {
     const url = `shared://${vhost}`
-    // Explicit both ways: windows default to the port link, and the tables name the link.
-    conn = Connection.open({ url, transport: sharedConnector({ link }), requestTimeout: 120_000 })
+    conn = Connection.open(link === 'port' ? { url, transport: sharedConnector({ link: 'port' }), requestTimeout: 120_000 } : { url, requestTimeout: 120_000 })
     conns.set(key, conn)
   }
   return conn

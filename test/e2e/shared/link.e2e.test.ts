@@ -1,6 +1,6 @@
-// The shared broker at the link level, in real Chromium: tabs (over a MessagePort, by default)
-// and a dedicated worker (over BroadcastChannel) reach one broker in a SharedWorker, with raw
-// frames (the client API is tested in api.e2e.test.ts).
+// The shared broker at the link level, in real Chromium: tabs and a dedicated worker reach
+// one broker in a SharedWorker over BroadcastChannel, with raw frames (the client API is
+// tested in api.e2e.test.ts).
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHarness, type Harness } from '../harness.js'
@@ -321,41 +321,6 @@ describe('shared broker, MessagePort link and throughput', () => {
     await new Promise((r) => setTimeout(r, 100))
     expect(await call(b, cb.clientId, { op: 'queue.declare', channel: 1, queue: 'via-port', passive: true })).toMatchObject({ op: 'ok' })
     await closeAll(a, b)
-  })
-
-  it('a window defaults to the port link, a dedicated worker to BroadcastChannel', async () => {
-    const a = await harness.openPage(PAGE)
-    const ca = await connect(a)
-    const wi = await a.evaluate(() => window.t.spawn())
-    const cw = (await a.evaluate((i) => window.t.w(i, 'connect'), wi)) as Connected
-    expect(cw.welcome.brokerId).toBe(ca.welcome.brokerId)
-    const setup = (queue: string) => [
-      { op: 'channel.open', channel: 1 },
-      { op: 'queue.declare', channel: 1, queue },
-    ]
-    await a.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [ca.clientId, setup('default-window')] as const)
-    await a.evaluate(([i, id, cmds]) => window.t.w(i as number, 'script', id as string, cmds as never), [wi, cw.clientId, setup('default-worker')] as const)
-    // BroadcastChannel sessions trust `from`, port sessions hear only their port: a frame in
-    // each client's name posted on the broker channel runs for the worker only.
-    for (const [id, queue] of [[ca.clientId, 'default-window'], [cw.clientId, 'default-worker']] as const)
-      await a.evaluate(([i, q]) => window.t.postRaw({ from: i, frames: [{ op: 'queue.delete', channel: 1, queue: q }] }), [id, queue] as const)
-    await new Promise((r) => setTimeout(r, 200))
-    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'default-window', passive: true })).toMatchObject({ op: 'ok' })
-    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'default-worker', passive: true })).toMatchObject({ op: 'error' })
-    // The window's link stayed up on its port (the broker's answer to the stranger is not its business).
-    expect(await a.evaluate((id) => window.t.state(id), ca.clientId)).toMatchObject({ state: 'up', downs: [] })
-    await closeAll(a)
-  })
-
-  it("a window's default link reaches a broker another context hosts (its SharedWorker waits for the lock) over BroadcastChannel", async () => {
-    const vhost = 'elected-elsewhere'
-    const a = await harness.openPage(PAGE)
-    const hosted = await a.evaluate((v) => window.t.electHost(v), vhost)
-    const ca = await connect(a, { vhost, connectTimeout: 10_000 })
-    expect(ca.welcome.brokerId).toBe(hosted.brokerId)
-    expect(await call(a, ca.clientId, { op: 'channel.open', channel: 1 })).toMatchObject({ op: 'ok' })
-    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'q' })).toMatchObject({ op: 'ok' })
-    await closeAll(a)
   })
 
   for (const link of ['broadcast', 'port'] as const) {

@@ -57,15 +57,6 @@ const t = {
     const remote = workers[index]!
     return (remote[method] as (...a: unknown[]) => Promise<unknown>)(...args)
   },
-  /** Starts a dedicated worker that hosts `vhost`'s broker (elected through the broker lock); resolves once it serves. */
-  electHost(vhost: string): Promise<{ brokerId: string; epoch: number }> {
-    const worker = new Worker(new URL('../offline/host.worker.ts', import.meta.url), { type: 'module' })
-    return new Promise((resolve, reject) => {
-      worker.onmessage = (event: MessageEvent<{ result?: { brokerId: string; epoch: number }; error?: string }>) =>
-        event.data.error !== undefined ? reject(new Error(event.data.error)) : resolve(event.data.result!)
-      worker.postMessage({ id: 1, method: 'elect', args: [vhost] })
-    })
-  },
   /** Posts raw data straight onto the broker channel of `vhost` (hostile-script tests). */
   postRaw(data: unknown, vhost = '/'): void {
     const channel = new BroadcastChannel(brokerChannelName(vhost))
