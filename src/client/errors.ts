@@ -1,7 +1,10 @@
 /**
  * One error hierarchy for the whole client. Every class has a stable `code` (class names do
- * not survive minification, codes do) and chains its `cause`. Broker errors cross the wire
- * as `ErrorData` and are rebuilt into the right class by `fromErrorData`.
+ * not survive minification, codes do), the AMQP `replyCode` when the failure is an AMQP one,
+ * and chains its `cause`. Broker errors cross the wire as `ErrorData` and are rebuilt into the
+ * right class by `fromErrorData`; protocol/errors.ts lists every one the broker can send.
+ * Where a class sits says what the broker closed: a ChannelError closed the channel, a
+ * ConnectionError the connection; the others closed nothing.
  */
 import type { ErrorData } from '../protocol/errors.js'
 import { isSoftError } from '../protocol/codes.js'
@@ -16,9 +19,12 @@ export interface WarrenErrorOptions {
 
 export class WarrenError extends Error {
   static readonly code: string = 'WARREN_ERROR'
+  static readonly replyCode: number | undefined = undefined
   override name = 'WarrenError'
   /** Stable, machine-readable failure code. */
   readonly code: string
+  /** The AMQP reply code (404, 406, 541…), when the failure is an AMQP one. */
+  readonly replyCode: number | undefined
   /** True when retrying after a reconnect may succeed (Kombu's "recoverable" errors). */
   get recoverable(): boolean {
     return false
@@ -27,6 +33,7 @@ export class WarrenError extends Error {
   constructor(message: string, options: WarrenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = options.code ?? (new.target as unknown as { code: string }).code
+    this.replyCode = options.replyCode ?? (new.target as unknown as { replyCode?: number }).replyCode
   }
 }
 
@@ -35,27 +42,27 @@ export class WarrenError extends Error {
 /** A soft AMQP error: the broker closed the channel, the connection lives on. */
 export class ChannelError extends WarrenError {
   static override readonly code: string = 'CHANNEL_ERROR'
-  static readonly replyCode: number | undefined = undefined
   override name = 'ChannelError'
-  readonly replyCode: number | undefined
-  constructor(message: string, options: WarrenErrorOptions = {}) {
-    super(message, options)
-    this.replyCode = options.replyCode ?? (new.target as unknown as { replyCode?: number }).replyCode
-  }
 }
 
 /** A hard AMQP error or a lost connection: every channel of the connection is gone. */
 export class ConnectionError extends WarrenError {
   static override readonly code: string = 'CONNECTION_ERROR'
-  static readonly replyCode: number | undefined = undefined
   override name = 'ConnectionError'
-  readonly replyCode: number | undefined
-  constructor(message: string, options: WarrenErrorOptions = {}) {
-    super(message, options)
-    this.replyCode = options.replyCode ?? (new.target as unknown as { replyCode?: number }).replyCode
-  }
 }
 
+/** 311: a message too large for the broker. */
+export class ContentTooLargeError extends ChannelError {
+  static override readonly code = 'CONTENT_TOO_LARGE'
+  static override readonly replyCode = 311
+  override name = 'ContentTooLargeError'
+}
+/** 312: a mandatory message no queue took (the broker returns these with basic.return). */
+export class NoRouteError extends ChannelError {
+  static override readonly code = 'NO_ROUTE'
+  static override readonly replyCode = 312
+  override name = 'NoRouteError'
+}
 /** 404: the exchange or queue does not exist. */
 export class NotFoundError extends ChannelError {
   static override readonly code = 'NOT_FOUND'
@@ -92,11 +99,17 @@ export class NotImplementedError extends ConnectionError {
   static override readonly replyCode = 540
   override name = 'NotImplementedError'
 }
-/** 501/502: the broker could not make sense of a frame. */
-export class FrameError extends ConnectionError {
-  static override readonly code = 'FRAME_ERROR'
-  static override readonly replyCode = 501
-  override name = 'FrameError'
+/** 503: a command the broker cannot carry out as sent (e.g. an unknown exchange type). */
+export class CommandInvalidError extends ConnectionError {
+  static override readonly code = 'COMMAND_INVALID'
+  static override readonly replyCode = 503
+  override name = 'CommandInvalidError'
+}
+/** 530: e.g. a consumer tag already in use on the channel. */
+export class NotAllowedError extends ConnectionError {
+  static override readonly code = 'NOT_ALLOWED'
+  static override readonly replyCode = 530
+  override name = 'NotAllowedError'
 }
 /** No broker answered (connect timeout), or no transport is registered for the URL. */
 export class BrokerUnavailableError extends ConnectionError {
@@ -115,6 +128,31 @@ export class ConnectionClosedError extends ConnectionError {
   }
 }
 
+// ---------------------------------------------------------------- answered, nothing closed
+
+/** 502/503: the broker could not make sense of a frame; it dropped it and closed nothing. */
+export class FrameError extends WarrenError {
+  static override readonly code: string = 'FRAME_ERROR'
+  static override readonly replyCode: number | undefined = 502
+  override name = 'FrameError'
+}
+/**
+ * 504: a command on a channel that is not open, or channel.open on one that is. RabbitMQ
+ * closes the connection; this broker answers and keeps it (a stray frame of a stale context
+ * must not take a live connection down).
+ */
+export class ChannelStateError extends WarrenError {
+  static override readonly code = 'CHANNEL_ERROR'
+  static override readonly replyCode = 504
+  override name = 'ChannelStateError'
+}
+/** 541: a bug of the broker's; it answered the command and kept the connection. */
+export class InternalError extends WarrenError {
+  static override readonly code = 'INTERNAL_ERROR'
+  static override readonly replyCode = 541
+  override name = 'InternalError'
+}
+
 // ---------------------------------------------------------------- client errors
 
 /** A request got no reply in time. Created where the request was made, for a useful stack. */
@@ -124,8 +162,21 @@ export class TimeoutError extends WarrenError {
 }
 /** The broker nacked a publish (e.g. `x-overflow: reject-publish`, a storage failure). */
 export class PublishNackError extends WarrenError {
-  static override readonly code = 'PUBLISH_NACK'
+  static override readonly code: string = 'NACK'
   override name = 'PublishNackError'
+}
+/** Nacked: the broker holds as many ready messages in memory as it may (maxReadyMessages/Bytes). */
+export class ResourceLimitError extends PublishNackError {
+  static override readonly code = 'RESOURCE_LIMIT'
+  override name = 'ResourceLimitError'
+}
+/**
+ * Nacked: a persistent message for a durable queue, and the broker cannot open IndexedDB (so
+ * it would not survive a restart). The connection's `storage.broker` says 'unavailable'.
+ */
+export class StorageUnavailableError extends PublishNackError {
+  static override readonly code = 'STORAGE_UNAVAILABLE'
+  override name = 'StorageUnavailableError'
 }
 /** An entity method that needs a channel was called on an unbound entity. */
 export class NotBoundError extends WarrenError {
@@ -179,12 +230,20 @@ const byName: Record<string, ErrorClass> = {
   ResourceLockedError,
   PreconditionFailedError,
   ChannelClosedError,
+  ContentTooLargeError,
+  NoRouteError,
   NotImplementedError,
+  CommandInvalidError,
+  NotAllowedError,
   FrameError,
+  ChannelStateError,
+  InternalError,
   BrokerUnavailableError,
   ConnectionClosedError,
   TimeoutError,
   PublishNackError,
+  ResourceLimitError,
+  StorageUnavailableError,
   NotBoundError,
   MessageStateError,
   EmptyError,
@@ -196,13 +255,18 @@ const byName: Record<string, ErrorClass> = {
 }
 
 const byReplyCode: Record<number, ErrorClass> = {
+  311: ContentTooLargeError,
+  312: NoRouteError,
   403: AccessRefusedError,
   404: NotFoundError,
   405: ResourceLockedError,
   406: PreconditionFailedError,
   501: FrameError,
   502: FrameError,
+  504: ChannelStateError,
+  530: NotAllowedError,
   540: NotImplementedError,
+  541: InternalError,
 }
 
 /** Names too generic to pick a class: the reply code and the scope decide instead. */
@@ -210,7 +274,7 @@ const generic = new Set(['WarrenError', 'ChannelError', 'ConnectionError'])
 
 /**
  * Rebuilds a broker error into its class: by a specific name, then by reply code, then by
- * what it closed (AMQP's 504 is called CHANNEL_ERROR but closes the connection).
+ * what it closed (errors of a newer or older broker still land in the right branch).
  */
 export const fromErrorData = (data: ErrorData): WarrenError => {
   const { name, code, message, replyCode, closes } = data

@@ -4,6 +4,7 @@
  * and holds a Web Lock for its life so the broker can tell when it is gone. Calls time out
  * instead of hanging; after a timeout (the broker restarted, or another host took over) it
  * announces itself again, so the next call reaches whichever broker serves the vhost now.
+ * `close()` rejects every call still pending with a ConnectionClosedError, and is final.
  *
  * ```ts
  * const management = await openManagement({ vhost: '/' })
@@ -21,11 +22,11 @@ import {
   type ManagementApi,
   type ManagementMethod,
   type ManagementSignal,
-  type ManagementWire,
 } from '../protocol/management.js'
+import { isErrorData } from '../protocol/guards.js'
 import { defaultLocks, holdLock } from '../transport/locks.js'
 import { safeEndpoint } from '../transport/safe-endpoint.js'
-import { BrokerUnavailableError, TimeoutError } from './errors.js'
+import { BrokerUnavailableError, ConnectionClosedError, fromErrorData, TimeoutError } from './errors.js'
 
 export type ManagementStatus = 'connected' | 'reconnecting' | 'closed'
 
@@ -73,7 +74,7 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
   let announcing: ReturnType<typeof setInterval> | undefined
 
   const setStatus = (next: ManagementStatus) => {
-    if (status === next) return
+    if (status === next || status === 'closed') return // closed is final
     status = next
     for (const listener of listeners) listener(next)
   }
@@ -103,6 +104,9 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
   // The lock is what tells the broker this console is gone (closed, crashed, or cached).
   if (locks) await holdLock(locks, consoleLockName(vhost, consoleId), liveness.signal).then((release) => liveness.signal.addEventListener('abort', release)).catch(() => {})
 
+  // Every call in flight, so close() can settle them.
+  const pending = new Set<(error: Error) => void>()
+
   const close = () => {
     if (status === 'closed') return
     stopAnnouncing()
@@ -115,9 +119,11 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
     liveness.abort()
     channel.close()
     announce.close()
+    const closed = new ConnectionClosedError('the management client was closed with the call in flight')
+    for (const reject of [...pending]) reject(closed)
   }
 
-  const remote = Comlink.wrap<ManagementWire>(safeEndpoint(channel))
+  const remote = Comlink.wrap<ManagementApi>(safeEndpoint(channel))
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -133,21 +139,41 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
     startAnnouncing()
   })
 
-  const call = (name: ManagementMethod) =>
-    (...args: unknown[]): Promise<unknown> => {
-      if (status === 'closed') return Promise.reject(new BrokerUnavailableError('the management client is closed'))
-      const limit = name === 'moveMessages' ? callTimeout * 10 : callTimeout
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Nobody answered: the broker may have restarted elsewhere. Find it again.
-          setStatus('reconnecting')
-          startAnnouncing()
-          reject(new TimeoutError(`management call '${name}' got no answer within ${limit} ms`))
-        }, limit)
-      })
-      return Promise.race([remote.invoke(name, args), timeout]).finally(() => clearTimeout(timer))
-    }
+  const call = <K extends ManagementMethod>(name: K, args: Parameters<ManagementApi[K]>): Promise<Awaited<ReturnType<ManagementApi[K]>>> => {
+    if (status === 'closed') return Promise.reject(new ConnectionClosedError('the management client is closed'))
+    const limit = name === 'moveMessages' ? callTimeout * 10 : callTimeout
+    return new Promise((resolve, reject) => {
+      const settle = (error: Error) => {
+        clearTimeout(timer)
+        pending.delete(settle)
+        reject(error)
+      }
+      const timer = setTimeout(() => {
+        // Nobody answered: the broker may have restarted elsewhere. Find it again.
+        setStatus('reconnecting')
+        startAnnouncing()
+        settle(new TimeoutError(`management call '${name}' got no answer within ${limit} ms`))
+      }, limit)
+      pending.add(settle)
+      const method = remote[name] as unknown as (...a: Parameters<ManagementApi[K]>) => Promise<Awaited<ReturnType<ManagementApi[K]>>>
+      method(...args).then(
+        (result) => {
+          if (!pending.has(settle)) return
+          clearTimeout(timer)
+          pending.delete(settle)
+          resolve(result)
+        },
+        (error: unknown) => {
+          // The broker rejects with plain ErrorData (comlink keeps it whole; an Error only by name).
+          if (pending.has(settle)) settle(isErrorData(error) && !(error instanceof Error) ? fromErrorData(error) : (error as Error))
+        },
+      )
+    })
+  }
+
+  const calls = Object.fromEntries(
+    MANAGEMENT_METHODS.map((name) => [name, (...args: Parameters<ManagementApi[typeof name]>) => call(name, args)]),
+  ) as unknown as ManagementCalls
 
   const client = {
     vhost,
@@ -166,10 +192,10 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
       return () => listeners.delete(listener)
     },
     close,
-    ...Object.fromEntries(MANAGEMENT_METHODS.map((name) => [name, call(name)])),
-  }
+    ...calls,
+  } satisfies ManagementClient
   if (typeof addEventListener === 'function') addEventListener('pagehide', close, { once: true })
-  return client as unknown as ManagementClient
+  return client
 }
 
 export interface RunningVhost {

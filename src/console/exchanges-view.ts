@@ -123,7 +123,7 @@ function exchangePane(ctx: ConsoleContext, name: string) {
 }
 
 function unbind(ctx: ConsoleContext, binding: BindingOverview): void {
-  void ctx.act((m) => m.unbind(binding), () => `Unbound ${binding.destination} from ${exchangeLabel(binding.source)}`)
+  void ctx.act((m) => m.deleteBinding(binding), () => `Unbound ${binding.destination} from ${exchangeLabel(binding.source)}`)
 }
 
 function bindForm(ctx: ConsoleContext, source: string): HTMLFormElement {
@@ -145,7 +145,7 @@ function bindForm(ctx: ConsoleContext, source: string): HTMLFormElement {
       const table = readArguments(ctx, args)
       if (!table) return
       const spec = { source, destination: destination.value.trim(), destinationKind: kind.value as 'queue' | 'exchange', routingKey: routingKey.value, arguments: table }
-      await ctx.act((m) => m.bind(spec), () => `Bound ${spec.destination} to ${source}${spec.routingKey ? ` with key '${spec.routingKey}'` : ''}`)
+      await ctx.act((m) => m.declareBinding(spec), () => `Bound ${spec.destination} to ${source}${spec.routingKey ? ` with key '${spec.routingKey}'` : ''}`)
     },
   },
     field('Destination kind', kind), field('Destination', h('span', null, destination, list)), field('Routing key', routingKey),

@@ -7,7 +7,6 @@
  * on the vhost's state (vhost.ts).
  */
 import type { ClientCommand, ClientKind, ServerEvent } from '../protocol/frames.js'
-import { errorData } from '../protocol/errors.js'
 import { parseCommand } from '../protocol/guards.js'
 import type { Durability, Storage } from '../storage/types.js'
 import { ChannelState } from './channel.js'
@@ -194,21 +193,20 @@ export class Broker {
     // A late (storage) failure for a client that is gone, or reconnected under the same id, is nobody's answer.
     if (this.state.clients.get(client.id) !== client) return
     if (error instanceof NackError) {
-      if (command.id !== undefined)
-        client.send({ op: 'error', id: command.id, error: errorData('PublishNackError', error.code, error.message) })
+      if (command.id !== undefined) client.send({ op: 'error', id: command.id, error: error.toData() })
       return
     }
     const amqp = error instanceof AmqpError ? error : new AmqpError(541, error instanceof Error ? error.message : String(error))
     const data = amqp.toData()
     if (command.id !== undefined) client.send({ op: 'error', id: command.id, error: data })
-    if (amqp.replyCode === 541 || amqp.replyCode === 504) return // our bug or a stray frame: answer, keep the client
-    if (amqp.soft) {
+    // The wire says what is closed; 504 (a stray frame) and 541 (our bug) close nothing.
+    if (data.closes === 'channel') {
       const channel = client.channels.get(command.channel)
       if (channel) {
         closeChannel(this.state, client, channel)
         client.send({ op: 'channel.closed', channel: channel.id, error: data })
       }
-    } else {
+    } else if (data.closes === 'connection') {
       client.send({ op: 'connection.closed', error: data })
       this.disconnect(client.id)
     }

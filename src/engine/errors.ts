@@ -1,41 +1,39 @@
-import { isSoftError, replyText } from '../protocol/codes.js'
-import { errorData, type ErrorData } from '../protocol/errors.js'
+/**
+ * The engine's failures, internal to it: the broker turns each into ErrorData at its boundary
+ * (`toData`), built from the one table of wire errors in protocol/errors.ts, and clients
+ * rebuild that into their classes. Nothing else of these classes leaves the engine.
+ */
+import { replyText } from '../protocol/codes.js'
+import { wireError, type ErrorData, type WireErrorCode } from '../protocol/errors.js'
 
-const NAMES: Record<number, string> = {
-  311: 'ContentTooLargeError',
-  312: 'NoRouteError',
-  403: 'AccessRefusedError',
-  404: 'NotFoundError',
-  405: 'ResourceLockedError',
-  406: 'PreconditionFailedError',
-  501: 'FrameError',
-  502: 'FrameError',
-  503: 'CommandInvalidError',
-  504: 'ChannelError',
-  506: 'ResourceError',
-  530: 'NotAllowedError',
-  540: 'NotImplementedError',
-  541: 'InternalError',
-}
+/** The AMQP reply codes the engine fails with, and their code in the wire table. */
+const CODES = {
+  311: 'CONTENT_TOO_LARGE',
+  312: 'NO_ROUTE',
+  403: 'ACCESS_REFUSED',
+  404: 'NOT_FOUND',
+  405: 'RESOURCE_LOCKED',
+  406: 'PRECONDITION_FAILED',
+  503: 'COMMAND_INVALID',
+  504: 'CHANNEL_ERROR',
+  530: 'NOT_ALLOWED',
+  540: 'NOT_IMPLEMENTED',
+  541: 'INTERNAL_ERROR',
+} as const satisfies Record<number, WireErrorCode>
 
-/** An AMQP failure inside the engine; turned into ErrorData at the boundary. */
+export type EngineReplyCode = keyof typeof CODES
+
+/** An AMQP failure inside the engine. */
 export class AmqpError extends Error {
   constructor(
-    readonly replyCode: number,
+    readonly replyCode: EngineReplyCode,
     message: string,
   ) {
     super(`${replyText(replyCode)} - ${message}`)
   }
 
-  get soft(): boolean {
-    return isSoftError(this.replyCode)
-  }
-
   toData(): ErrorData {
-    return errorData(NAMES[this.replyCode] ?? 'ChannelError', replyText(this.replyCode), this.message, {
-      replyCode: this.replyCode,
-      closes: this.soft ? 'channel' : 'connection',
-    })
+    return wireError(CODES[this.replyCode], this.message)
   }
 }
 
@@ -46,12 +44,16 @@ export const preconditionFailed = (why: string) => new AmqpError(406, why)
 export const notImplemented = (why: string) => new AmqpError(540, why)
 export const commandInvalid = (why: string) => new AmqpError(503, why)
 
-/** A publish the broker refused (reject-publish overflow, storage failure, memory limit): a confirm nack. */
+/** A publish the broker refused (reject-publish overflow, storage failure, memory limit, no storage): a confirm nack. */
 export class NackError extends Error {
   constructor(
     message: string,
-    readonly code: 'NACK' | 'RESOURCE_LIMIT' = 'NACK',
+    readonly code: 'NACK' | 'RESOURCE_LIMIT' | 'STORAGE_UNAVAILABLE' = 'NACK',
   ) {
     super(message)
+  }
+
+  toData(): ErrorData {
+    return wireError(this.code, this.message)
   }
 }

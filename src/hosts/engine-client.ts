@@ -6,21 +6,26 @@
  */
 import type { Broker } from '../engine/broker.js'
 import type { ClientCommand, ReplyResults, ServerEvent } from '../protocol/frames.js'
-import type { ErrorData } from '../protocol/errors.js'
+import { wireError, type ErrorData } from '../protocol/errors.js'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 export type Command = DistributiveOmit<ClientCommand, 'id' | 'channel'>
 
-/** A failed command; the message is the engine's reply text (`NOT_FOUND - no queue 'x' …`). */
+/**
+ * A failed command, internal to the hosts: it carries the ErrorData of the wire table, which
+ * is what a console receives (and rebuilds into its client error class).
+ */
 export class ManagementError extends Error {
   override readonly name = 'ManagementError'
-  readonly code: string
-  readonly replyCode: number | undefined
-  constructor(data: ErrorData) {
+  constructor(readonly data: ErrorData) {
     super(data.message)
-    this.code = data.code
-    this.replyCode = data.replyCode
   }
+}
+
+/** What a management call rejects with across comlink: plain ErrorData, whatever failed. */
+export function toErrorData(error: unknown): ErrorData {
+  if (error instanceof ManagementError) return error.data
+  return wireError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error))
 }
 
 interface Pending {
@@ -72,7 +77,7 @@ export class EngineClient {
     if (!this.#connected) return
     this.#connected = false
     this.#broker.disconnect(this.clientId)
-    const gone = new ManagementError({ name: 'ManagementError', code: 'CLOSED', message: 'management client closed' })
+    const gone = new ManagementError(wireError('CONNECTION_CLOSED', 'management client closed'))
     for (const pending of this.#pending.values()) pending.reject(gone)
     this.#pending.clear()
   }
@@ -92,7 +97,7 @@ export class EngineClient {
       // A hard error (or a stopped broker) dropped us: nothing will answer this one.
       if (this.#pending.has(id) && !this.#broker.hasClient(this.clientId)) {
         this.#pending.delete(id)
-        reject(new ManagementError({ name: 'ManagementError', code: 'CONNECTION_CLOSED', message: 'the broker closed the management connection' }))
+        reject(new ManagementError(wireError('CONNECTION_CLOSED', 'the broker closed the management connection')))
       }
     })
   }

@@ -5,6 +5,7 @@
  */
 import type { Broker, BrokerSnapshot } from '../engine/broker.js'
 import type { Clock } from '../engine/clock.js'
+import { wireError } from '../protocol/errors.js'
 import type { ClientKind, MessageProperties } from '../protocol/frames.js'
 import type {
   AckMode,
@@ -252,11 +253,11 @@ export class ManagementService implements ManagementApi {
     )
   }
 
-  async bind(spec: BindingSpec): Promise<void> {
+  async declareBinding(spec: BindingSpec): Promise<void> {
     await this.#one((ch) => ch.call(bindCommand(spec, 'bind')))
   }
 
-  async unbind(spec: BindingSpec): Promise<void> {
+  async deleteBinding(spec: BindingSpec): Promise<void> {
     await this.#one((ch) => ch.call(bindCommand(spec, 'unbind')))
   }
 
@@ -310,7 +311,7 @@ export class ManagementService implements ManagementApi {
   }
 
   moveMessages(from: string, to: string, options: { limit?: number } = {}): Promise<{ moved: number }> {
-    if (from === to) return Promise.reject(new ManagementError({ name: 'ManagementError', code: 'PRECONDITION_FAILED', message: `cannot move messages from '${from}' to itself` }))
+    if (from === to) return Promise.reject(new ManagementError(wireError('PRECONDITION_FAILED', `PRECONDITION_FAILED - cannot move messages from '${from}' to itself`)))
     return this.#one(async (ch) => {
       await ch.call({ op: 'queue.declare', queue: to, passive: true })
       const { messageCount } = await ch.call({ op: 'queue.declare', queue: from, passive: true })
@@ -339,7 +340,7 @@ export class ManagementService implements ManagementApi {
         }
         if (confirms.some((confirm) => !confirm.routed)) {
           await ch.call({ op: 'basic.nack', deliveryTag: last, multiple: true, requeue: true })
-          throw new ManagementError({ name: 'ManagementError', code: 'NOT_FOUND', message: `NOT_FOUND - queue '${to}' went away while moving` })
+          throw new ManagementError(wireError('NOT_FOUND', `NOT_FOUND - queue '${to}' went away while moving`))
         }
         await ch.call({ op: 'basic.ack', deliveryTag: last, multiple: true })
         moved += chunk.length

@@ -12,14 +12,15 @@ import {
   consoleLockName,
   managementChannelName,
   managementDirectoryName,
+  isManagementCall,
   MANAGEMENT_METHODS,
   type DirectorySignal,
-  type ManagementMethod,
+  type ManagementApi,
   type ManagementSignal,
-  type ManagementWire,
 } from '../protocol/management.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
-import { safeEndpoint } from '../transport/safe-endpoint.js'
+import { safeEndpoint, type ChannelEndpoint } from '../transport/safe-endpoint.js'
+import { toErrorData } from './engine-client.js'
 import { ManagementService, type ManagementServiceOptions } from './management-service.js'
 
 export interface ServeManagementOptions extends ManagementServiceOptions {
@@ -38,15 +39,22 @@ interface ConsoleSession {
 /** Starts answering consoles of `vhost`; returns a function that stops (and drops them all). */
 export function serveManagement(broker: Broker, vhost: string = broker.vhost, options: ServeManagementOptions = {}): () => void {
   const service = new ManagementService(broker, options)
-  // One dispatcher instead of the API object itself: comlink's proxy treats a method named
-  // `bind` as Function.prototype.bind, and only the API methods must be reachable anyway.
-  const api: ManagementWire = Object.freeze({
-    invoke(method: string, args: unknown[]): unknown {
-      if (!(MANAGEMENT_METHODS as readonly string[]).includes(method) || !Array.isArray(args))
-        throw new TypeError(`no management method '${String(method)}'`)
-      return (service[method as ManagementMethod] as (...a: unknown[]) => unknown).apply(service, args)
-    },
-  })
+  // Only the API's methods, each rejecting with plain ErrorData: comlink would keep only the
+  // name and message of an Error, and the console rebuilds the class from the code.
+  const api = Object.freeze(
+    Object.fromEntries(
+      MANAGEMENT_METHODS.map((name) => [
+        name,
+        async (...args: unknown[]) => {
+          try {
+            return await (service[name] as (...a: unknown[]) => Promise<unknown>).apply(service, args)
+          } catch (error) {
+            throw toErrorData(error)
+          }
+        },
+      ]),
+    ),
+  ) as unknown as ManagementApi
   const locks = options.consoleLocks ?? defaultLocks()
   const idleTimeout = options.idleTimeout ?? 5 * 60_000
   const consoles = new Map<string, ConsoleSession>()
@@ -69,7 +77,7 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
     channel.addEventListener('message', () => {
       session.lastSeen = Date.now()
     })
-    Comlink.expose(api, safeEndpoint(channel))
+    Comlink.expose(api, callsOnly(safeEndpoint(channel)))
     consoles.set(consoleId, session)
     service.attach()
     ready(consoleId, session)
@@ -116,6 +124,27 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
     directory.close()
     for (const id of [...consoles.keys()]) close(id)
     service.close()
+  }
+}
+
+/** The console's channel as comlink's expose sees it: API calls pass, anything else is dropped. */
+function callsOnly(endpoint: ChannelEndpoint): ChannelEndpoint {
+  const wrapped = new WeakMap<object, EventListener>()
+  return {
+    postMessage: (message) => endpoint.postMessage(message),
+    addEventListener(type, listener) {
+      const filter: EventListener = (event) => {
+        if (!isManagementCall((event as MessageEvent).data)) return
+        if (typeof listener === 'function') listener(event)
+        else listener.handleEvent(event)
+      }
+      wrapped.set(listener, filter)
+      endpoint.addEventListener(type, filter)
+    },
+    removeEventListener(type, listener) {
+      const filter = wrapped.get(listener)
+      if (filter) endpoint.removeEventListener(type, filter)
+    },
   }
 }
 

@@ -5,8 +5,7 @@
  * the hot path) and total: no input makes these functions throw, whatever getters, proxies,
  * cycles or prototypes it has.
  */
-import { ReplyCode } from './codes.js'
-import { errorData, type ErrorData } from './errors.js'
+import { wireError, type ErrorData } from './errors.js'
 import type {
   ClientCommand,
   ClientKind,
@@ -263,8 +262,7 @@ function checkField(name: string, kind: Kind, v: unknown): unknown {
   return new Invalid(`'${name}' must be ${EXPECT[kind]} (got ${describe(v)})`)
 }
 
-const syntaxError = (message: string): ErrorData =>
-  errorData('FrameError', 'FRAME_ERROR', message, { replyCode: ReplyCode.SYNTAX_ERROR })
+const syntaxError = (message: string): ErrorData => wireError('FRAME_ERROR', message)
 
 function failure(error: ErrorData, id: number | undefined, channel: number | undefined): ParseResult {
   const result: { ok: false; error: ErrorData; id?: number; channel?: number } = { ok: false, error }
@@ -297,11 +295,7 @@ export function parseCommand(raw: unknown): ParseResult {
       return failure(syntaxError(`a command must have a string 'op' (got ${describe(rawOp)})`), id, channel)
     const fields = COMMANDS.get(rawOp)
     if (fields === undefined)
-      return failure(
-        errorData('FrameError', 'UNKNOWN_OP', `unknown command '${clip(rawOp)}'`, { replyCode: ReplyCode.COMMAND_INVALID }),
-        id,
-        channel,
-      )
+      return failure(wireError('UNKNOWN_OP', `unknown command '${clip(rawOp)}'`), id, channel)
     op = rawOp
     if (!idOk) return failure(syntaxError(`${op}: 'id' must be a non-negative integer (got ${describe(rawId)})`), id, channel)
     if (channel === undefined)

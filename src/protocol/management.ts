@@ -209,9 +209,12 @@ export interface PeekedMessage {
 }
 
 /**
- * The broker's management surface. Every method is request/response; through comlink each
- * returns a promise, and a failure rejects with an Error whose message carries the AMQP
- * reply text (e.g. `NOT_FOUND - no queue 'x'`).
+ * The broker's management surface, called through comlink as a typed `Remote<ManagementApi>`.
+ * Every method is request/response and returns a promise. A failure rejects with the plain
+ * ErrorData of the wire table (the client rebuilds it into its error class), its message
+ * carrying the AMQP reply text (e.g. `NOT_FOUND - no queue 'x'`). No method is named like a
+ * member of Function.prototype (`bind`, `call`, `apply`…): comlink's proxy would take those
+ * for its own.
  */
 export interface ManagementApi {
   overview(): Promise<Overview>
@@ -219,8 +222,8 @@ export interface ManagementApi {
   deleteExchange(name: string, options?: { ifUnused?: boolean }): Promise<void>
   declareQueue(spec: QueueSpec): Promise<{ queue: string; messageCount: number; consumerCount: number }>
   deleteQueue(name: string, options?: { ifUnused?: boolean; ifEmpty?: boolean }): Promise<{ messageCount: number }>
-  bind(spec: BindingSpec): Promise<void>
-  unbind(spec: BindingSpec): Promise<void>
+  declareBinding(spec: BindingSpec): Promise<void>
+  deleteBinding(spec: BindingSpec): Promise<void>
   publish(spec: PublishSpec): Promise<{ routed: boolean }>
   /** Takes up to `count` messages; `ack` removes them, `requeue` puts them back (redelivered). */
   getMessages(queue: string, count: number, options?: { ackMode?: AckMode }): Promise<PeekedMessage[]>
@@ -232,24 +235,39 @@ export interface ManagementApi {
   moveMessages(from: string, to: string, options?: { limit?: number }): Promise<{ moved: number }>
 }
 
-/** What comlink carries: one dispatcher, so no method name collides with a proxy's own. */
-export interface ManagementWire {
-  invoke(method: string, args: unknown[]): unknown
-}
+export type ManagementMethod = keyof ManagementApi
 
-/** Every ManagementApi method by name: what a console may `invoke` over the wire, and nothing else. */
+/** Every ManagementApi method by name: what a console may call over the wire, and nothing else. */
 export const MANAGEMENT_METHODS = [
   'overview',
   'declareExchange',
   'deleteExchange',
   'declareQueue',
   'deleteQueue',
-  'bind',
-  'unbind',
+  'declareBinding',
+  'deleteBinding',
   'publish',
   'getMessages',
   'purge',
   'moveMessages',
-] as const satisfies ReadonlyArray<keyof ManagementApi>
+] as const satisfies ReadonlyArray<ManagementMethod>
 
-export type ManagementMethod = (typeof MANAGEMENT_METHODS)[number]
+const methods: ReadonlySet<string> = new Set(MANAGEMENT_METHODS)
+
+/**
+ * The only comlink messages the broker serves on a console's channel: a call of one API method
+ * (comlink's APPLY on a one-step path). Everything else comlink can carry (GET, SET, CONSTRUCT,
+ * calls on a method's own properties) would reach past the API into the broker's context.
+ */
+export function isManagementCall(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false
+  const { type, path, argumentList } = data as { type?: unknown; path?: unknown; argumentList?: unknown }
+  return (
+    type === 'APPLY' &&
+    Array.isArray(path) &&
+    path.length === 1 &&
+    typeof path[0] === 'string' &&
+    methods.has(path[0]) &&
+    Array.isArray(argumentList)
+  )
+}

@@ -1,16 +1,12 @@
 /**
- * Link failures. The transport layer cannot import the client's error classes, so these
- * carry the same `name` and `code` as the client's BrokerUnavailableError and
- * ConnectionClosedError: a LinkError is valid ErrorData and `fromErrorData` rebuilds it.
+ * Link failures. The transport layer cannot import the client's error classes, so a LinkError
+ * carries the `name` and `code` of the wire table (protocol/errors.ts): it is valid ErrorData,
+ * and the client rebuilds it into its BrokerUnavailableError or ConnectionClosedError before
+ * it reaches an application.
  */
-import type { ErrorData } from '../protocol/errors.js'
+import { WIRE_ERRORS, type ErrorData } from '../protocol/errors.js'
 
 export type LinkErrorCode = 'BROKER_UNAVAILABLE' | 'CONNECTION_CLOSED'
-
-const NAMES: Record<LinkErrorCode, string> = {
-  BROKER_UNAVAILABLE: 'BrokerUnavailableError',
-  CONNECTION_CLOSED: 'ConnectionClosedError',
-}
 
 export class LinkError extends Error implements ErrorData {
   override readonly name: string
@@ -19,7 +15,7 @@ export class LinkError extends Error implements ErrorData {
   constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
-    this.name = NAMES[code]
+    this.name = WIRE_ERRORS[code].name
   }
 }
 

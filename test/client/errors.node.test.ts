@@ -19,6 +19,10 @@ import {
   SerializerNotInstalledError,
   isRecoverable,
 } from '../../src/client/index.js'
+import * as errorClasses from '../../src/client/errors.js'
+import { NoRouteError } from '../../src/client/errors.js'
+import { AmqpError, NackError } from '../../src/engine/errors.js'
+import { WIRE_ERRORS, wireError, type WireErrorCode } from '../../src/protocol/errors.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('fromErrorData', () => {
@@ -37,11 +41,11 @@ describe('fromErrorData', () => {
     expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 406 })).toBeInstanceOf(PreconditionFailedError)
     expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 405 })).toBeInstanceOf(ResourceLockedError)
     expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 403 })).toBeInstanceOf(AccessRefusedError)
-    expect(fromErrorData({ name: 'NoRouteError', code: 'NO_ROUTE', message: '', replyCode: 312 })).toBeInstanceOf(ChannelError)
-    expect(fromErrorData({ name: 'InternalError', code: 'INTERNAL_ERROR', message: '', replyCode: 541 })).toBeInstanceOf(ConnectionError)
-    // AMQP's 504 is called CHANNEL_ERROR but is a connection error.
-    const e504 = fromErrorData({ name: 'ChannelError', code: 'CHANNEL_ERROR', message: '', replyCode: 504, closes: 'connection' })
-    expect(e504).toBeInstanceOf(ConnectionError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 312 })).toBeInstanceOf(NoRouteError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 320 })).toBeInstanceOf(ConnectionError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', replyCode: 313 })).toBeInstanceOf(ChannelError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', closes: 'channel' })).toBeInstanceOf(ChannelError)
+    expect(fromErrorData({ name: 'Mystery', code: 'X', message: '', closes: 'connection' })).toBeInstanceOf(ConnectionError)
     expect(fromErrorData({ name: 'Mystery', code: 'X', message: '' })).toBeInstanceOf(WarrenError)
   })
 
@@ -61,6 +65,45 @@ describe('fromErrorData', () => {
     expect(new ContentDisallowedError('x')).toBeInstanceOf(SerializerNotInstalledError)
     expect(new ContentDisallowedError('x').code).toBe('CONTENT_DISALLOWED')
     expect(isRecoverable(new NotFoundError('x'))).toBe(false)
+  })
+})
+
+describe('the wire table', () => {
+  const byName = Object.fromEntries(Object.entries(errorClasses).filter(([, value]) => typeof value === 'function'))
+
+  it.each(Object.entries(WIRE_ERRORS))('%s has a client class with its code, reply code and scope', (code, wire) => {
+    const Class = byName[wire.name] as (new (message: string) => WarrenError) | undefined
+    expect(Class, `no client class named ${wire.name}`).toBeDefined()
+    const data = wireError(code as WireErrorCode, 'why')
+    const error = fromErrorData(data)
+    expect(error).toBeInstanceOf(Class!)
+    expect(error.constructor).toBe(Class)
+    expect(error.name).toBe(wire.name)
+    expect(error.code).toBe(code)
+    expect(error.replyCode).toBe('replyCode' in wire ? wire.replyCode : undefined)
+    expect(error.message).toBe('why')
+    // Where the class sits says what the broker closed.
+    const closes = 'closes' in wire ? wire.closes : undefined
+    expect(error instanceof ChannelError).toBe(closes === 'channel')
+    expect(error instanceof ConnectionError && !error.recoverable).toBe(closes === 'connection')
+    // Built directly, the class carries the same code (and reply code, where it has one).
+    const direct = new Class!('x')
+    if (!['FRAME_ERROR', 'UNKNOWN_OP'].includes(code)) expect(direct.code).toBe(code)
+  })
+
+  it('every error the engine sends comes from the table', () => {
+    // The engine's reply codes and nack codes (their types are checked against the table).
+    for (const replyCode of [311, 312, 403, 404, 405, 406, 503, 504, 530, 540, 541] as const)
+      expect(WIRE_ERRORS).toHaveProperty(new AmqpError(replyCode, 'x').toData().code)
+    for (const nack of ['NACK', 'RESOURCE_LIMIT', 'STORAGE_UNAVAILABLE'] as const) expect(new NackError('x', nack).toData().name).toBe(WIRE_ERRORS[nack].name)
+  })
+
+  it('no client class of the public API is missing from fromErrorData', () => {
+    for (const [name, Class] of Object.entries(byName)) {
+      if (!(Class.prototype instanceof Error) && Class !== WarrenError) continue
+      const rebuilt = fromErrorData({ name, code: (Class as unknown as { code: string }).code, message: '' })
+      expect(rebuilt.constructor, name).toBe(Class)
+    }
   })
 })
 

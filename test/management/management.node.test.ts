@@ -1,8 +1,18 @@
 // The management API end to end in one Node process: a Broker on a fake clock serves it with
 // serveManagement, a console reaches it with openManagement over real (Node) BroadcastChannels
 // and comlink, and a plain engine client plays the application.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as Comlink from 'comlink'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  AccessRefusedError,
+  CommandInvalidError,
+  ConnectionClosedError,
+  NotFoundError,
+  PreconditionFailedError,
+  TimeoutError,
+} from '../../src/client/errors.js'
 import { openManagement, listVhosts, type ManagementClient } from '../../src/client/management.js'
+import { consoleChannelName, MANAGEMENT_METHODS, type ManagementApi } from '../../src/protocol/management.js'
 import { serveManagement } from '../../src/hosts/management.js'
 import { RateTracker } from '../../src/hosts/management-rates.js'
 import { startBroker } from '../engine/harness.js'
@@ -46,7 +56,7 @@ describe('management API', () => {
   it('declares, binds, publishes and shows it in the overview', async () => {
     await m.declareExchange({ name: 'chat', type: 'topic', durable: true })
     expect(await m.declareQueue({ name: 'room', durable: true })).toEqual({ queue: 'room', messageCount: 0, consumerCount: 0 })
-    await m.bind({ source: 'chat', destination: 'room', routingKey: 'room.#' })
+    await m.declareBinding({ source: 'chat', destination: 'room', routingKey: 'room.#' })
     expect(await m.publish({ exchange: 'chat', routingKey: 'room.lobby', body: '{"hi":1}', properties: { contentType: 'application/json' }, headers: { from: 'console' } })).toEqual({ routed: true })
     expect(await m.publish({ exchange: 'chat', routingKey: 'elsewhere', body: 'x' })).toEqual({ routed: false })
 
@@ -66,12 +76,12 @@ describe('management API', () => {
   it('exchange-to-exchange bindings and unbind', async () => {
     await m.declareExchange({ name: 'a', type: 'fanout' })
     await m.declareExchange({ name: 'b', type: 'direct' })
-    await m.bind({ source: 'a', destination: 'b', destinationKind: 'exchange', routingKey: 'k' })
+    await m.declareBinding({ source: 'a', destination: 'b', destinationKind: 'exchange', routingKey: 'k' })
     let overview = await m.overview()
     expect(overview.exchanges.find((e) => e.name === 'a')!.bindings).toEqual([
       { source: 'a', destination: 'b', destinationKind: 'exchange', routingKey: 'k', arguments: {} },
     ])
-    await m.unbind({ source: 'a', destination: 'b', destinationKind: 'exchange', routingKey: 'k' })
+    await m.deleteBinding({ source: 'a', destination: 'b', destinationKind: 'exchange', routingKey: 'k' })
     overview = await m.overview()
     expect(overview.exchanges.find((e) => e.name === 'a')!.bindings).toEqual([])
     await m.deleteExchange('a')
@@ -171,7 +181,7 @@ describe('management API', () => {
   it('moves dead-lettered messages back to their queue', async () => {
     await m.declareExchange({ name: 'dlx', type: 'fanout' })
     await m.declareQueue({ name: 'jobs.dead' })
-    await m.bind({ source: 'dlx', destination: 'jobs.dead' })
+    await m.declareBinding({ source: 'dlx', destination: 'jobs.dead' })
     await m.declareQueue({ name: 'jobs', arguments: { 'x-dead-letter-exchange': 'dlx' } })
     const app = h.client()
     await app.open()
@@ -203,18 +213,76 @@ describe('management API', () => {
     expect(overview.queues.find((q) => q.name === 'jobs.dead')!.ready).toBe(1)
   })
 
-  it('turns engine errors into rejections with the AMQP reply text, and keeps working', async () => {
-    await expect(m.purge('missing')).rejects.toThrow("NOT_FOUND - no queue 'missing'")
-    await expect(m.declareExchange({ name: 'amq.custom', type: 'direct' })).rejects.toThrow(/ACCESS_REFUSED/)
-    await expect(m.declareExchange({ name: 'x', type: 'nope' })).rejects.toThrow(/unknown exchange type/)
+  it('turns engine errors into typed rejections with the AMQP reply text, and keeps working', async () => {
+    const missing = await m.purge('missing').catch((e: unknown) => e)
+    expect(missing).toBeInstanceOf(NotFoundError)
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', replyCode: 404, message: "NOT_FOUND - no queue 'missing' in vhost '/'" })
+    await expect(m.declareExchange({ name: 'amq.custom', type: 'direct' })).rejects.toBeInstanceOf(AccessRefusedError)
+    const badType = await m.declareExchange({ name: 'x', type: 'nope' }).catch((e: unknown) => e)
+    expect(badType).toBeInstanceOf(CommandInvalidError)
+    expect((badType as Error).message).toMatch(/unknown exchange type/)
     await m.declareQueue({ name: 'q', durable: false })
-    await expect(m.declareQueue({ name: 'q', durable: true })).rejects.toThrow(/PRECONDITION_FAILED/)
+    await expect(m.declareQueue({ name: 'q', durable: true })).rejects.toBeInstanceOf(PreconditionFailedError)
     await expect(m.publish({ exchange: 'missing', routingKey: '', body: 1 })).rejects.toThrow(/NOT_FOUND/)
-    const error = await m.purge('missing').catch((e: Error) => e)
-    expect(error).toBeInstanceOf(Error)
-    expect((error as Error).name).toBe('ManagementError')
+    await expect(m.moveMessages('q', 'q')).rejects.toBeInstanceOf(PreconditionFailedError)
     // Each call had its own channel: the next one works.
     expect(await m.purge('q')).toEqual({ messageCount: 0 })
+  })
+
+  it('close() rejects every call in flight with a typed error, and stays closed', async () => {
+    const slow = await openManagement({ vhost, connectTimeout: 2000, callTimeout: 1000 })
+    stop() // nobody answers any more: the calls stay in flight
+    const statuses: string[] = []
+    slow.onStatus((s) => statuses.push(s))
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    try {
+      const calls = [slow.overview(), slow.purge('q'), slow.moveMessages('a', 'b')]
+      slow.close()
+      const errors = await Promise.all(calls.map((call) => call.catch((e: unknown) => e)))
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(ConnectionClosedError)
+        expect((error as ConnectionClosedError).code).toBe('CONNECTION_CLOSED')
+      }
+      // The calls' timers are gone: nothing flips the status back or announces on a closed channel.
+      vi.advanceTimersByTime(20_000)
+      expect(slow.status).toBe('closed')
+      expect(statuses).toEqual(['closed'])
+      await expect(slow.overview()).rejects.toBeInstanceOf(ConnectionClosedError)
+    } finally {
+      vi.useRealTimers()
+      stop = serveManagement(h.broker, vhost, { clock: h.clock })
+    }
+  })
+
+  it('a call that times out rejects with TimeoutError, and a later close() stays final', async () => {
+    const quick = await openManagement({ vhost, connectTimeout: 2000, callTimeout: 100 })
+    stop()
+    await expect(quick.overview()).rejects.toBeInstanceOf(TimeoutError)
+    expect(quick.status).toBe('reconnecting')
+    quick.close()
+    expect(quick.status).toBe('closed')
+    stop = serveManagement(h.broker, vhost, { clock: h.clock })
+    // A broker answering the earlier announce must not bring it back.
+    await expect(quick.overview()).rejects.toBeInstanceOf(ConnectionClosedError)
+    expect(quick.status).toBe('closed')
+  })
+
+  it('serves the API methods and nothing else of the broker context', async () => {
+    // No method name is taken by a function's own members (comlink's proxy would shadow it).
+    for (const name of MANAGEMENT_METHODS) expect(name in Function.prototype).toBe(false)
+    // A raw comlink peer on the console's channel: calls pass, anything past the API is dropped.
+    const channel = new BroadcastChannel(consoleChannelName(vhost, m.consoleId))
+    const raw = Comlink.wrap<ManagementApi & { constructor: unknown }>(channel as unknown as Comlink.Endpoint)
+    try {
+      expect((await raw.overview()).vhost).toBe('/')
+      const reached = await Promise.race([
+        (raw.overview as unknown as { constructor: Promise<unknown> }).constructor.then(() => 'answered'),
+        raw.overview().then(() => 'dropped'),
+      ])
+      expect(reached).toBe('dropped')
+    } finally {
+      channel.close()
+    }
   })
 
   it('serves several consoles and stops cleanly', async () => {

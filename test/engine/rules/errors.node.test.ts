@@ -139,6 +139,9 @@ describe('channels that are not open', () => {
     await declareQueue(c, 'q')
     const error = await c.fails({ op: 'queue.declare', queue: 'q', passive: true, channel: 9 })
     expect(error.replyCode).toBe(504)
+    // The wire says what the broker does: it closes nothing (RabbitMQ would close the connection).
+    expect(error).toMatchObject({ name: 'ChannelStateError', code: 'CHANNEL_ERROR' })
+    expect(error.closes).toBeUndefined()
     expect(c.of('channel.closed')).toEqual([])
     expect(c.of('connection.closed')).toEqual([])
     expect(broker.hasClient(c.id)).toBe(true)
