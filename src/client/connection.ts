@@ -25,7 +25,7 @@ import { Requests } from './requests.js'
 import { defaultRetryPolicy, retryInterval, type RetryPolicy } from './retry.js'
 import { ReplyClient, reply, serve, type RpcOptions, type ServeOptions, type RpcHandler } from './rpc.js'
 import { SimpleBuffer, SimpleQueue, type SimpleQueueOptions } from './simple.js'
-import { storageAccess, type StorageAccess } from './storage-access.js'
+import { StorageAccess } from './storage-access.js'
 import { Topology } from './topology.js'
 import { parseUrl, resolveConnector } from './transports.js'
 import { AsyncQueue } from './util/async-queue.js'
@@ -101,6 +101,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
   #nextTag = 1
   #default: Channel | undefined
   #welcome: Welcome
+  readonly #storage = new StorageAccess(undefined, () => this.#welcome.storage)
   #state: ConnectionState = 'connected'
   #ready = true
   #linkUp = true
@@ -182,9 +183,9 @@ export class Connection implements ChannelHost, AsyncDisposable {
     return this.#welcome.brokerId
   }
 
-  /** The origin's storage: persist() (from a window), persisted(), estimate(). */
+  /** The origin's storage: persist() (from a window), persisted(), estimate(); and the broker's (`broker`). */
   get storage(): StorageAccess {
-    return storageAccess
+    return this.#storage
   }
 
   get state(): ConnectionState {

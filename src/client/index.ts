@@ -72,3 +72,4 @@ export {
 export type { WarrenErrorOptions } from './errors.js'
 export { StorageAccess } from './storage-access.js'
 export type { StorageEstimate, StorageManagerLike } from './storage-access.js'
+export type { StorageState } from '../protocol/frames.js'

@@ -3,8 +3,10 @@
  * under storage pressure unless the origin's storage is persistent. Only a window can ask
  * for that: `navigator.storage.persist()` does not exist in workers, the SharedWorker
  * broker included, so a tab asks on the broker's behalf (the grant covers the whole
- * origin). `estimate()` and `persisted()` work in every context.
+ * origin). `estimate()` and `persisted()` work in every context. A connection's `storage`
+ * also says what the broker it reached keeps durable state on (`broker`).
  */
+import type { StorageState } from '../protocol/frames.js'
 import { WarrenError } from './errors.js'
 
 /** The part of the platform's StorageManager used here. */
@@ -23,9 +25,21 @@ export interface StorageEstimate {
 
 export class StorageAccess {
   readonly #manager: () => StorageManagerLike | undefined
+  readonly #broker: () => StorageState | undefined
 
-  constructor(manager: () => StorageManagerLike | undefined = platformStorage) {
+  constructor(manager: () => StorageManagerLike | undefined = platformStorage, broker: () => StorageState | undefined = () => undefined) {
     this.#manager = manager
+    this.#broker = broker
+  }
+
+  /**
+   * What the broker keeps durable state on, as its last welcome said: 'durable' (IndexedDB),
+   * 'memory' (the app chose it: nothing survives a broker restart) or 'unavailable' (IndexedDB
+   * could not be opened: persistent messages for durable queues are nacked with
+   * StorageUnavailableError). Undefined outside a connection, or from a broker that does not say.
+   */
+  get broker(): StorageState | undefined {
+    return this.#broker()
   }
 
   /**
@@ -61,5 +75,3 @@ function platformStorage(): StorageManagerLike | undefined {
   return nav?.storage
 }
 
-/** One per realm: the answers are the origin's, not a connection's. */
-export const storageAccess = new StorageAccess()

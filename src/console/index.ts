@@ -157,7 +157,11 @@ export function mountConsole(element: HTMLElement, options: ConsoleOptions = {})
     setText(counts.queues, fmtCount(next.totals.queues))
     setText(counts.exchanges, fmtCount(next.totals.exchanges))
     setText(counts.connections, fmtCount(next.totals.clients))
-    meta.replaceChildren(h('span', null, 'epoch ', h('code', null, String(next.epoch))), h('span', null, 'broker ', h('code', null, shortId(next.brokerId))))
+    meta.replaceChildren(
+      h('span', null, 'epoch ', h('code', null, String(next.epoch))),
+      h('span', null, 'broker ', h('code', null, shortId(next.brokerId))),
+      h('span', { class: `storage ${next.storage}`, 'data-testid': 'storage', title: STORAGE_TITLES[next.storage] }, 'storage ', h('code', null, next.storage)),
+    )
   }
 
   const refresh = async () => {
@@ -270,3 +274,9 @@ export function mountConsole(element: HTMLElement, options: ConsoleOptions = {})
 
 export type { ManagementClient, ManagementStatus } from '../client/management.js'
 export { openManagement, listVhosts } from '../client/management.js'
+
+const STORAGE_TITLES: Record<Overview['storage'], string> = {
+  durable: 'Durable state is kept in IndexedDB',
+  memory: 'The app chose memory storage: nothing survives a broker restart',
+  unavailable: 'IndexedDB could not be opened: persistent messages for durable queues are refused (STORAGE_UNAVAILABLE)',
+}

@@ -38,6 +38,7 @@ export const STYLES = /* css */ `
 .spacer { flex: 1; }
 .meta { color: var(--muted); font-size: 12px; display: flex; gap: 10px; align-items: center; }
 .meta code { font-family: var(--mono); font-size: 11.5px; color: var(--text); }
+.meta .storage.unavailable code { color: var(--bad); font-weight: 600; }
 .vhost { display: inline-flex; align-items: center; gap: 6px; color: var(--muted); font-size: 12px; }
 
 /* ---------------------------------------------------------------- layout */

@@ -6,7 +6,7 @@
  * topology.ts, publishing.ts, delivery.ts, expiry.ts, bounded-memory.ts and persistence.ts
  * on the vhost's state (vhost.ts).
  */
-import type { ClientCommand, ClientKind, ServerEvent } from '../protocol/frames.js'
+import type { ClientCommand, ClientKind, ServerEvent, StorageState } from '../protocol/frames.js'
 import { parseCommand } from '../protocol/guards.js'
 import type { Durability, Storage } from '../storage/types.js'
 import { ChannelState } from './channel.js'
@@ -38,6 +38,13 @@ export interface BrokerOptions {
   clock: Clock
   storage?: Storage
   brokerId?: string
+  /**
+   * What the storage is, as clients are told in their welcome. Default: 'durable' with a
+   * storage, 'memory' without. 'unavailable' (the host could not open IndexedDB and runs on
+   * memory) makes the broker nack persistent messages for durable queues with
+   * STORAGE_UNAVAILABLE instead of confirming what a restart would lose.
+   */
+  storageState?: StorageState
   /** Default durability of storage writes; a queue may ask for 'strict' with `x-durability`. */
   durability?: Durability
   /**
@@ -92,6 +99,9 @@ export class Broker {
   }
   get stats(): BrokerStats {
     return this.state.stats
+  }
+  get storageState(): StorageState {
+    return this.state.storageState
   }
   /** @internal exposed for recovery and inspection */
   get exchanges(): Map<string, Exchange> {
@@ -273,6 +283,7 @@ export class Broker {
     return {
       vhost: this.vhost,
       epoch: this.epoch,
+      storage: this.storageState,
       exchanges: [...this.exchanges.values()].map((exchange) => ({
         name: exchange.name,
         type: exchange.type,

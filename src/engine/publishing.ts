@@ -53,6 +53,8 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
   }
   const size = bodySize(command.body)
   const persistent = command.properties.deliveryMode === 2
+  if (persistent && vhost.storageState === 'unavailable')
+    for (const queue of targets) if (queue.durable) throw storageUnavailable(vhost, `durable queue '${queue.name}'`)
   let refused = false
   let limited = false
   const writes: Promise<void>[] = []
@@ -91,6 +93,8 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
  */
 function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
   const { routingKey, properties, body } = command
+  if (exchange.durable && properties.deliveryMode === 2 && vhost.storageState === 'unavailable')
+    throw storageUnavailable(vhost, `durable exchange '${exchange.name}'`)
   const stored = exchange.durable && properties.deliveryMode === 2 && vhost.storage !== undefined
   const size = bodySize(body)
   // Held messages live in memory until due.
@@ -104,6 +108,14 @@ function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublis
       message.stored = false
       throw new NackError(`message not stored: ${error instanceof Error ? error.message : String(error)}`)
     },
+  )
+}
+
+/** Nothing is taken (no queue gets a copy): a confirm would promise a durability the broker lacks. */
+function storageUnavailable(vhost: VhostState, target: string): NackError {
+  return new NackError(
+    `persistent message for ${target} refused: the broker of vhost '${vhost.name}' could not open IndexedDB and keeps nothing across a restart (publish it transient, or start the broker with storage: 'memory' to accept that)`,
+    'STORAGE_UNAVAILABLE',
   )
 }
 

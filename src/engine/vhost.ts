@@ -5,7 +5,7 @@
  * a message, dead-letter it and enqueue it elsewhere); the import cycles between them are
  * harmless because they hold plain functions and nothing runs at import time.
  */
-import type { ServerEvent } from '../protocol/frames.js'
+import type { ServerEvent, StorageState } from '../protocol/frames.js'
 import type { Durability, Storage } from '../storage/types.js'
 import type { BrokerOptions, BrokerStats, ClientInfo } from './broker.js'
 import type { ChannelState } from './channel.js'
@@ -48,6 +48,8 @@ export class VhostState {
   readonly clients = new Map<string, ClientConnection>()
   readonly clock: Clock
   readonly storage: Storage | undefined
+  /** 'unavailable': persistent messages for durable queues are refused (STORAGE_UNAVAILABLE). */
+  readonly storageState: StorageState
   readonly durability: Durability
   /** Ready messages a durable queue keeps in memory (recovery pages queues with it too). */
   readonly queueWindow: number
@@ -65,6 +67,7 @@ export class VhostState {
     this.clock = options.clock
     this.delayed = new DelayedDelivery(this.clock, release)
     this.storage = options.storage
+    this.storageState = options.storageState ?? (options.storage ? 'durable' : 'memory')
     this.durability = options.durability ?? 'relaxed'
     this.queueWindow = Math.max(1, Math.floor(options.queueWindow ?? DEFAULT_QUEUE_WINDOW))
     this.maxReadyMessages = options.maxReadyMessages ?? Infinity

@@ -277,7 +277,7 @@ export class LinkHost {
 
   #welcome(clientId: string): Welcome {
     const broker = this.#broker
-    return { op: 'welcome', clientId, protocol: PROTOCOL_VERSION, epoch: broker.epoch, brokerId: broker.brokerId }
+    return { op: 'welcome', clientId, protocol: PROTOCOL_VERSION, epoch: broker.epoch, brokerId: broker.brokerId, storage: broker.storageState }
   }
 
   /** Waits on the client's lock: it is granted when the client is gone (closed, crashed, cached). */

@@ -195,6 +195,7 @@ export class ManagementService implements ManagementApi {
       vhost: snapshot.vhost,
       epoch: snapshot.epoch,
       brokerId: this.#broker.brokerId,
+      storage: snapshot.storage,
       now: this.#clock.now(),
       sampleInterval: this.#interval,
       totals: {

@@ -19,8 +19,10 @@ import { announceTakeover, liveClients } from './takeover.js'
 
 export interface SharedBrokerOptions {
   /**
-   * Where durable state lives: 'indexeddb' (default; falls back to memory if IndexedDB
-   * cannot be opened), 'memory', or a factory for any Storage.
+   * Where durable state lives: 'indexeddb' (default), 'memory', or a factory for any Storage.
+   * If IndexedDB cannot be opened the broker still serves, on memory, but tells its clients
+   * (storage 'unavailable' in their welcome) and nacks persistent messages for durable queues
+   * with STORAGE_UNAVAILABLE; choose 'memory' to accept losing them at a restart instead.
    */
   storage?: 'indexeddb' | 'memory' | ((vhost: string) => Storage)
   /** Default durability of IndexedDB writes. */
@@ -72,17 +74,22 @@ export async function startEngine(vhost: string, options: SharedBrokerOptions): 
     ...(maxReadyMessages !== undefined ? { maxReadyMessages } : {}),
     ...(maxReadyBytes !== undefined ? { maxReadyBytes } : {}),
   }
-  if (typeof choice === 'function') return Broker.start({ ...base, storage: choice(vhost) })
-  if (choice === 'indexeddb' && typeof indexedDB !== 'undefined') {
+  if (typeof choice === 'function') {
+    const storage = choice(vhost)
+    return Broker.start({ ...base, storage, storageState: storage instanceof MemoryStorage ? 'memory' : 'durable' })
+  }
+  if (choice === 'memory') return Broker.start({ ...base, storage: new FreshEpochMemoryStorage(), storageState: 'memory' })
+  if (typeof indexedDB !== 'undefined') {
     const storage = new IndexedDBStorage(options.durability ? { vhost, durability: options.durability } : { vhost })
     try {
-      return await Broker.start({ ...base, storage })
+      return await Broker.start({ ...base, storage, storageState: 'durable' })
     } catch (error) {
-      console.warn(`warren: IndexedDB is unavailable for vhost '${vhost}', running without durability:`, error)
+      console.error(`warren: IndexedDB is unavailable for vhost '${vhost}': persistent messages for durable queues will be nacked (STORAGE_UNAVAILABLE)`, error)
       await storage.close().catch(() => {})
     }
   }
-  return Broker.start({ ...base, storage: new FreshEpochMemoryStorage() })
+  // Never a silent downgrade: clients hear 'unavailable' in their welcome, persistent publishes are nacked.
+  return Broker.start({ ...base, storage: new FreshEpochMemoryStorage(), storageState: 'unavailable' })
 }
 
 let running: SharedBroker | undefined

@@ -264,6 +264,13 @@ export interface Hello {
   /** An optional label shown in the management console. */
   readonly name?: string
 }
+/**
+ * Where the broker keeps durable state. 'durable': IndexedDB (or a storage the app supplied);
+ * 'memory': the app chose memory, nothing survives a restart; 'unavailable': IndexedDB could
+ * not be opened, so persistent publishes to durable queues are nacked (STORAGE_UNAVAILABLE).
+ */
+export type StorageState = 'durable' | 'memory' | 'unavailable'
+
 /** The broker's answer to `hello`, on the client's own channel. */
 export interface Welcome {
   readonly op: 'welcome'
@@ -272,6 +279,7 @@ export interface Welcome {
   /** Incremented on every broker start; a new epoch means the broker lost its memory. */
   readonly epoch: number
   readonly brokerId: string
+  readonly storage?: StorageState
 }
 /** A client says goodbye (close, pagehide). */
 export interface Goodbye {

@@ -429,6 +429,8 @@ export function isErrorData(v: unknown): v is ErrorData {
 
 type Shallow = (r: Record<string, unknown>) => boolean
 
+const isStorageState = (v: unknown): boolean => v === undefined || v === 'durable' || v === 'memory' || v === 'unavailable'
+
 const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], Shallow>([
   ['ok', (r) => isIndex(r.id)],
   ['error', (r) => isIndex(r.id) && isErrorData(r.error)],
@@ -456,7 +458,7 @@ const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], S
   ['basic.cancel-notify', (r) => isChannel(r.channel) && isString(r.consumerTag)],
   ['channel.closed', (r) => isChannel(r.channel) && isErrorData(r.error)],
   ['connection.closed', (r) => isErrorData(r.error)],
-  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId)],
+  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId) && isStorageState(r.storage)],
   ['pong', (r) => isNumber(r.nonce) && isNumber(r.epoch)],
   ['unknown-client', (r) => isString(r.clientId) && isNumber(r.epoch)],
 ])

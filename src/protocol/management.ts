@@ -3,7 +3,7 @@
  * the live overview it gets back. Request/response only (comlink over a BroadcastChannel of
  * the console's own); the publish/deliver hot path never goes through here.
  */
-import type { Body, ClientKind, FieldTable, MessageProperties } from './frames.js'
+import type { Body, ClientKind, FieldTable, MessageProperties, StorageState } from './frames.js'
 import { PROTOCOL_VERSION } from './version.js'
 
 // ---------------------------------------------------------------- channel names
@@ -142,6 +142,8 @@ export interface Overview {
   vhost: string
   epoch: number
   brokerId: string
+  /** What the broker keeps durable state on (see StorageState). */
+  storage: StorageState
   /** Broker time (ms) of this snapshot. */
   now: number
   /** Milliseconds between rate samples. */

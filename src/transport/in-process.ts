@@ -4,7 +4,7 @@
  * same asynchrony and the same copying as over a real port: no re-entrancy into the broker,
  * no shared body objects.
  */
-import type { ClientCommand, ClientKind, ServerEvent, Welcome } from '../protocol/frames.js'
+import type { ClientCommand, ClientKind, ServerEvent, StorageState, Welcome } from '../protocol/frames.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher } from './batch.js'
 import { detectClientKind } from './env.js'
@@ -15,6 +15,7 @@ import type { Connector, ConnectOptions, Link, LinkListener } from './link.js'
 export interface InProcessBroker {
   readonly epoch: number
   readonly brokerId: string
+  readonly storageState?: StorageState
   connect(clientId: string, send: (event: ServerEvent) => void, info?: { kind?: ClientKind; name?: string }): void
   disconnect(clientId: string): void
   receive(clientId: string, frame: unknown): void
@@ -122,6 +123,7 @@ export class InProcessLink implements Link {
       protocol: PROTOCOL_VERSION,
       epoch: broker.epoch,
       brokerId: broker.brokerId,
+      ...(broker.storageState ? { storage: broker.storageState } : {}),
     }
     const first = this.#welcome === undefined
     this.#welcome = welcome

@@ -47,6 +47,7 @@ describe('management API', () => {
     const overview = await m.overview()
     expect(overview.vhost).toBe('/')
     expect(overview.brokerId).toBe('test')
+    expect(overview.storage).toBe('memory') // a broker without storage
     // The predeclared exchanges, sorted; the management client itself is not listed.
     expect(overview.exchanges.map((e) => e.name)).toEqual(['', 'amq.direct', 'amq.fanout', 'amq.headers', 'amq.match', 'amq.topic'])
     expect(overview.clients).toEqual([])
