@@ -1,0 +1,4 @@
+// A broker worker whose app chose memory storage explicitly.
+import { startBroker } from '../../../../src/worker.js'
+
+startBroker({ storage: 'memory' })
