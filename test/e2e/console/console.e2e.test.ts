@@ -56,6 +56,8 @@ describe('management console', () => {
     b = await openApp('&workers=0')
     await console_.evaluate(() => window.warrenConsole.ready)
     await until(() => text(console_, '[data-testid=status]')).toBe('live')
+    // The demo's broker keeps its state in IndexedDB, and the console says so.
+    await until(() => text(console_, '[data-testid=storage]')).toBe('storage durable')
 
     // Chat between the tabs, over the topic exchange.
     await demo(a, (d) => d.sendChat('hello from A'))
