@@ -143,7 +143,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
       connecting.then(({ link }) => link.close()).catch(() => {})
       if (error instanceof WarrenError) throw error
       // Links fail with errors shaped like ErrorData (name and code): rebuild their class.
-      if (isErrorData(error)) throw fromErrorData(error)
+      if (isErrorData(error)) throw fromErrorData(error, { cause: error })
       throw new BrokerUnavailableError(`could not connect to '${url}': ${(error as Error)?.message ?? error}`, { cause: error })
     } finally {
       clearTimeout(timer)
@@ -531,7 +531,8 @@ export class Connection implements ChannelHost, AsyncDisposable {
     this.#state = 'reconnecting'
     this.requests.rejectAll(new ConnectionClosedError(`the link to the broker was lost: ${reason.message}`, { cause: reason }))
     for (const channel of this.#channels.values()) channel.linkDown()
-    this.#emit({ type: 'reconnecting', reason })
+    // Links fail with LinkErrors (ErrorData-shaped): an application sees a WarrenError.
+    this.#emit({ type: 'reconnecting', reason: reason instanceof WarrenError || !isErrorData(reason) ? reason : fromErrorData(reason, { cause: reason }) })
   }
 
   #welcomed(welcome: Welcome): void {

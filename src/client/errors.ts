@@ -276,7 +276,7 @@ const generic = new Set(['WarrenError', 'ChannelError', 'ConnectionError'])
  * Rebuilds a broker error into its class: by a specific name, then by reply code, then by
  * what it closed (errors of a newer or older broker still land in the right branch).
  */
-export const fromErrorData = (data: ErrorData): WarrenError => {
+export const fromErrorData = (data: ErrorData, options: { cause?: unknown } = {}): WarrenError => {
   const { name, code, message, replyCode, closes } = data
   let Class: ErrorClass | undefined = Object.hasOwn(byName, name) && !generic.has(name) ? byName[name] : undefined
   if (!Class && code === 'NACK') Class = PublishNackError
@@ -285,7 +285,7 @@ export const fromErrorData = (data: ErrorData): WarrenError => {
   if (!Class && closes === 'connection') Class = ConnectionError
   if (!Class && replyCode !== undefined) Class = isSoftError(replyCode) ? ChannelError : ConnectionError
   if (!Class && Object.hasOwn(byName, name)) Class = byName[name]
-  return new (Class ?? WarrenError)(message, replyCode === undefined ? { code } : { code, replyCode })
+  return new (Class ?? WarrenError)(message, { code, ...(replyCode === undefined ? {} : { replyCode }), ...(options.cause === undefined ? {} : { cause: options.cause }) })
 }
 
 /** Whether `ensure`/`retry` should reconnect and try again after this error. */

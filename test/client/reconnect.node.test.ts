@@ -51,6 +51,8 @@ describe('reconnect after a broker restart', () => {
     await conn.whenReady()
     await until(() => events.length >= 2)
     expect(events.map((e) => e.type)).toEqual(['reconnecting', 'connected'])
+    // The link failed with its own LinkError; the application sees the client's class.
+    expect((events[0] as { reason: Error }).reason).toBeInstanceOf(ConnectionClosedError)
     expect(events[1]).toMatchObject({ type: 'connected', epoch: 2, recovered: true })
     expect(conn.epoch).toBe(2)
     expect(conn.state).toBe('connected')

@@ -629,6 +629,7 @@ describe('parseServerFrame', () => {
     { op: 'channel.closed', channel: 1, error: err },
     { op: 'connection.closed', error: { ...err, closes: 'connection', replyCode: 541 } },
     { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b' },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', storage: 'unavailable' },
     { op: 'pong', nonce: 1, epoch: 3 },
     { op: 'unknown-client', clientId: 'c', epoch: 3 },
   ]
@@ -652,6 +653,7 @@ describe('parseServerFrame', () => {
     { op: 'channel.closed', channel: 1 },
     { op: 'connection.closed', error: null },
     { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3 },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', storage: 'disk' },
     { op: 'pong', nonce: 1 },
     { op: 'unknown-client', epoch: 3 },
     { op: 'channel.open', channel: 1 },

@@ -88,7 +88,7 @@ describe('memory limits', () => {
     // 50,000 refused 1 kB bodies kept would be about 50 MB.
     expect(grown).toBeLessThan(5 * 1024 * 1024)
     const reply = await c.call(publish('flood', 'one more'))
-    expect(reply).toMatchObject({ op: 'error', error: { name: 'PublishNackError', code: 'RESOURCE_LIMIT' } })
+    expect(reply).toMatchObject({ op: 'error', error: { name: 'ResourceLimitError', code: 'RESOURCE_LIMIT' } })
     console.log(`10,000 ready messages kept, 50,000 publishes refused: heap grew ${(grown / 1024 / 1024).toFixed(1)} MB`)
   }, 30_000)
 
