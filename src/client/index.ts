@@ -1,5 +1,5 @@
 /** The public client API: Kombu's nouns with TypeScript's habits. */
-import './disposable.js'
+import './lib-compat.js'
 export { Connection } from './connection.js'
 export type { ConnectionOptions, ConnectionStatus, ConnectionState, ConsumeOptions, Declarable } from './connection.js'
 export { Channel } from './channel.js'
