@@ -22,7 +22,8 @@ export async function run(command: string, args: string[], cwd: string, options:
       cwd,
       maxBuffer: 64 * 1024 * 1024,
       timeout: options.timeout ?? 0,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      // A user's shell, not the test runner's: vitest's NODE_ENV=test would make `vite build` a dev build.
+      env: { ...process.env, NODE_ENV: undefined, FORCE_COLOR: '0', NO_COLOR: '1' },
     })
     return `${stdout}${stderr}`
   } catch (error) {
