@@ -3,7 +3,8 @@
 // in Chromium through `vite preview` and the dev server: two tabs chat through the broker's
 // SharedWorker, and a dedicated worker runs the durable jobs a tab adds. Its only Vite
 // configuration is `plugins: [warren()]`.
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -11,6 +12,7 @@ import { createLogger, createServer, preview, type Logger } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromiumArgs, chromiumPath } from '../../chromium.js'
 import { installWarren, packWarren, REPO, run } from '../../pack/package.js'
+import { readmeBlocks } from '../../pack/readme-blocks.js'
 
 const STARTER = join(REPO, 'examples', 'vite-app')
 
@@ -30,11 +32,12 @@ function recordingLogger(lines: string[]): Logger {
 describe('the Vite starter', () => {
   let tmp: string
   let app: string
+  let tarball: string
   let browser: Browser
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'warren-starter-'))
-    const { tarball } = await packWarren(tmp)
+    ;({ tarball } = await packWarren(tmp))
     app = join(tmp, 'app')
     await cp(STARTER, app, { recursive: true, filter: (path) => !/[/\\](node_modules|dist)$/.test(path) })
     await installWarren(app, tarball, ['vite', 'typescript', '@types/node'])
@@ -127,6 +130,54 @@ describe('the Vite starter', () => {
       expect(navigations).toEqual([1, 1])
       expect(lines.filter((line) => /reloading|new dependencies optimized/.test(line))).toEqual([])
     } finally {
+      await server.close()
+    }
+  })
+
+  it("the README's snippets pasted into a fresh Vite app build and run in two tabs, each with its dedicated worker", { timeout: 120_000 }, async () => {
+    const pasted = join(tmp, 'readme-app')
+    await mkdir(pasted)
+    await installWarren(pasted, tarball, ['vite'])
+    const files = ['vite.config.ts', 'broker.worker.ts', 'main.ts', 'jobs.worker.ts']
+    const blocks = readmeBlocks(readFileSync(join(REPO, 'README.md'), 'utf8')).filter((block) => files.includes(block.name))
+    expect(blocks.map((block) => block.name).sort()).toEqual([...files].sort())
+    for (const block of blocks) await writeFile(join(pasted, block.name), block.code)
+    // The page supplies main.ts's placeholder, and a probe of the test's own counts the
+    // consumers the dedicated workers started on their queue.
+    await writeFile(join(pasted, 'index.html'), `<!doctype html>
+<link rel="icon" href="data:," />
+<script>window.rendered = []; window.render = (body) => window.rendered.push(body)</script>
+<script type="module" src="/main.ts"></script>
+<script type="module" src="/probe.ts"></script>`)
+    await writeFile(join(pasted, 'probe.ts'), `import { Connection, Queue } from 'warren'
+const conn = await Connection.open({ url: 'shared://', sharedWorker: (name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }) })
+const jobs = new Queue('image-jobs', { durable: true }).bind(conn)
+const count = async () => { Object.assign(window, { imageJobConsumers: (await jobs.queueDeclare()).consumerCount }); setTimeout(count, 50) }
+void count()
+`)
+    await run(join(pasted, 'node_modules', '.bin', 'vite'), ['build'], pasted, { timeout: 120_000 })
+    const server = await preview({ root: pasted, logLevel: 'error', preview: { host: '127.0.0.1', port: 0 } })
+    const context = await browser.newContext()
+    try {
+      const url = server.resolvedUrls!.local[0]!
+      const errors: string[] = []
+      const open = async () => {
+        const page = await context.newPage()
+        page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`))
+        await page.goto(url)
+        await page.waitForFunction(() => (window as unknown as { rendered: unknown[] }).rendered.length > 0, null, { timeout: 30_000 })
+        return page
+      }
+      const a = await open()
+      const b = await open()
+      // Each tab's hello reached every tab bound by then: A sees its own and B's.
+      await a.waitForFunction(() => (window as unknown as { rendered: unknown[] }).rendered.length === 2)
+      expect(await a.evaluate(() => (window as unknown as { rendered: unknown[] }).rendered)).toEqual([{ text: 'hello' }, { text: 'hello' }])
+      // Both tabs' dedicated workers joined the broker and consume the durable queue.
+      await b.waitForFunction(() => (window as unknown as { imageJobConsumers?: number }).imageJobConsumers === 2)
+      expect(errors).toEqual([])
+    } finally {
+      await context.close()
       await server.close()
     }
   })
