@@ -3,7 +3,7 @@
 // in Chromium through `vite preview` and the dev server: two tabs chat through the broker's
 // SharedWorker, and a dedicated worker runs the durable jobs a tab adds. Its only Vite
 // configuration is `plugins: [warren()]`.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,7 +101,9 @@ describe('the Vite starter', () => {
     const server = await preview({ root: app, logLevel: 'error', preview: { host: '127.0.0.1', port: 0 } })
     try {
       const url = server.resolvedUrls!.local[0]!
-      expect((await fetch(url)).headers.get('service-worker-allowed')).toBe('/')
+      // On the scripts too: a service worker's scope is checked against its script's response.
+      const worker = readdirSync(join(app, 'dist', 'assets')).find((file) => file.startsWith('broker.worker'))!
+      for (const path of ['', `assets/${worker}`]) expect((await fetch(new URL(path, url))).headers.get('service-worker-allowed')).toBe('/')
       const { errors, consoleMounted } = await driveTwoTabs(url)
       expect(errors).toEqual([])
       expect(consoleMounted).toBe(false)
@@ -122,7 +124,7 @@ describe('the Vite starter', () => {
     try {
       await server.listen()
       const url = server.resolvedUrls!.local[0]!
-      expect((await fetch(url)).headers.get('service-worker-allowed')).toBe('/')
+      for (const path of ['', 'src/broker.worker.ts']) expect((await fetch(new URL(path, url))).headers.get('service-worker-allowed')).toBe('/')
       const { errors, navigations, consoleMounted } = await driveTwoTabs(url)
       expect(errors).toEqual([])
       expect(consoleMounted).toBe(true)
