@@ -1,4 +1,4 @@
-// Library build: four ESM entries, dependencies left as imports for the app's bundler.
+// Library build: five ESM entries, dependencies left as imports for the app's bundler.
 // Declarations come from tsc (tsconfig.build.json) into dist/types afterwards.
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
@@ -17,6 +17,7 @@ export default defineConfig({
         worker: src('worker.ts'),
         testing: src('testing/index.ts'),
         console: src('console/index.ts'),
+        vite: src('vite.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

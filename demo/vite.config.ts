@@ -35,7 +35,7 @@ export default defineConfig({
   plugins: [demoHome()],
   server: { host: '127.0.0.1', port: 5173, open: false },
   // Pre-bundle only what the demo and the tutorials import (not every test page in the repo).
-  optimizeDeps: { entries: ['demo/**/*.html', 'examples/**/*.html'] },
+  optimizeDeps: { entries: ['demo/**/*.html', 'examples/**/*.html', '!examples/vite-app/**'] },
   worker: { format: 'es' },
   build: { target: 'es2022' },
 })

@@ -459,6 +459,10 @@ export class Channel implements SettleTarget, AsyncDisposable {
     this.#settleTag(deliveryTag, { op: 'basic.nack', multiple: options.multiple ?? false, requeue: options.requeue ?? true })
   }
 
+  /**
+   * basic.reject by tag; `requeue` defaults to true as in AMQP 0-9-1 and amqplib. (Message.reject
+   * follows Kombu instead and defaults to false.)
+   */
   basicReject(deliveryTag: number, options: { requeue?: boolean } = {}): void {
     this.#settleTag(deliveryTag, { op: 'basic.reject', requeue: options.requeue ?? true })
   }

@@ -309,10 +309,11 @@ export class Connection implements ChannelHost, AsyncDisposable {
 
   /**
    * Request/reply: publishes `body` with a reply queue and a correlation id and resolves with
-   * the reply's body. A string or Queue target goes through the default exchange.
+   * the reply's body. A string or Queue target goes through the default exchange. A
+   * `Queue<Req, Res>` types both: `body` must be a Req and the result is a Res.
    */
   rpc<Req = unknown, Res = unknown>(
-    target: Exchange<Req> | Queue<Req> | string,
+    target: Exchange<Req> | Queue<Req, Res> | Queue<Req> | string,
     body: Req,
     options: RpcOptions = {},
   ): Promise<Res> {
@@ -320,9 +321,12 @@ export class Connection implements ChannelHost, AsyncDisposable {
     return this.#rpc.call<Req, Res>(target, body, options)
   }
 
-  /** Answers requests from a queue with `handler`'s result (see `rpc`). */
+  /**
+   * Answers requests from a queue with `handler`'s result (see `rpc`). With a `Queue<Req, Res>`
+   * the handler gets a Req and must return a Res (or a promise of one).
+   */
   serve<Req = unknown, Res = unknown>(
-    queue: Queue<Req> | string,
+    queue: Queue<Req, Res> | Queue<Req> | string,
     handler: RpcHandler<Req, Res>,
     options: ServeOptions = {},
   ): Promise<Consumer<Req>> {

@@ -39,6 +39,11 @@ export interface ConsumerOptions<T> {
   onDecodeError?: (message: Message<T>, error: unknown) => void
   /** Prefix of the generated consumer tags. */
   tagPrefix?: string
+  /**
+   * The exact consumer tag (Kombu's `tag_prefix` is a prefix; amqplib's `consumerTag` is this).
+   * A tag names one consumer of a channel, so it takes a single queue.
+   */
+  tag?: string
   /** The broker cancelled a consumer (its queue was deleted). */
   onCancel?: (consumerTag: string) => void
   /** Declare the queues (and their exchanges and bindings) before consuming. Default true. */
@@ -72,6 +77,11 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     this.#callbacks = [...(options.callbacks ?? [])]
     this.#accept = resolveAccept(options.accept)
     const queues = typeof options.queues === 'string' || options.queues instanceof Queue ? [options.queues] : options.queues
+    if (options.tag !== undefined) {
+      if (options.tag === '') throw new TypeError('a consumer tag must not be empty (leave tag out for a generated one)')
+      if (options.tagPrefix !== undefined) throw new TypeError('give a consumer either tag or tagPrefix, not both')
+      if (queues.length !== 1) throw new TypeError(`a consumer tag names one consumer: tag '${options.tag}' needs exactly one queue, got ${queues.length}`)
+    }
     this.#queues = queues.map((q) => (typeof q === 'string' ? new Queue<T>(q, { noDeclare: true }) : q))
     const { signal } = options
     if (signal) {
@@ -141,7 +151,7 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     const steps: Promise<unknown>[] = []
     if (this.#options.prefetch !== undefined) steps.push(channel.basicQos(this.#options.prefetch))
     for (const queue of queues) {
-      const tag = this.connection.nextConsumerTag(this.#options.tagPrefix)
+      const tag = this.#options.tag ?? this.connection.nextConsumerTag(this.#options.tagPrefix)
       this.#tags.set(queue, tag)
       steps.push(
         channel.basicConsume(queue.name, handler(tag), {

@@ -1,4 +1,5 @@
 /** The public client API: Kombu's nouns with TypeScript's habits. */
+import './lib-compat.js'
 export { Connection } from './connection.js'
 export type { ConnectionOptions, ConnectionStatus, ConnectionState, ConsumeOptions, Declarable } from './connection.js'
 export { Channel } from './channel.js'

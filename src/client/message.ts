@@ -141,7 +141,12 @@ export class Message<T = unknown> {
     this.#settle('ACK', { op: 'basic.ack', multiple: options.multiple ?? false })
   }
 
-  /** Rejects this delivery; without `requeue` it is dead-lettered or dropped (Kombu's default). */
+  /**
+   * Rejects this delivery; without `requeue` it is dead-lettered or dropped. The default is
+   * Kombu's `Message.reject(requeue=False)`: code ported from Kombu keeps its meaning, and a
+   * message a consumer gives up on does not loop back to it. `Channel.basicReject(tag)`
+   * keeps AMQP's (and amqplib's) default, `requeue: true`; `requeue()` is the explicit form.
+   */
   reject(options: { requeue?: boolean } = {}): void {
     const requeue = options.requeue ?? false
     this.#settle(requeue ? 'REQUEUED' : 'REJECTED', { op: 'basic.reject', requeue })

@@ -66,7 +66,11 @@ export interface QueueConsumeOptions<T> {
 
 export type QueueDeclareResult = ReplyResults['queue.declare']
 
-export class Queue<T = unknown> {
+/**
+ * A queue whose messages have bodies of type `T`. `R` is the type of the replies to requests
+ * sent to it (see `Connection.rpc` and `Connection.serve`); it only exists for the compiler.
+ */
+export class Queue<T = unknown, R = unknown> {
   readonly exchange: Exchange<any> | undefined
   readonly routingKey: string
   readonly bindings: readonly Binding[]
@@ -81,6 +85,8 @@ export class Queue<T = unknown> {
   readonly noDeclare: boolean
   /** Carries the body type to Message<T>; never set. */
   declare readonly __body?: T
+  /** Carries the reply type from serve() to rpc(); never set. */
+  declare readonly __reply?: R
   #name: string
   #target: ChannelTarget | undefined
 
@@ -106,8 +112,8 @@ export class Queue<T = unknown> {
     return connectionOf(this.#target).topology.resolve(this.#name)
   }
 
-  bind(target: ChannelTarget): Queue<T> {
-    const copy = new Queue<T>(this.#name, this.#options())
+  bind(target: ChannelTarget): Queue<T, R> {
+    const copy = new Queue<T, R>(this.#name, this.#options())
     copy.#target = target
     return copy
   }

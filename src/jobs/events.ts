@@ -35,10 +35,10 @@ export interface JobEvent<R = unknown> {
   redelivered?: boolean
 }
 
-export interface JobEventsOptions {
+export interface JobEventsOptions<R = unknown> {
   /** Only these types (default: all). */
   types?: readonly JobEventType[]
-  onEvent?: (event: JobEvent) => void
+  onEvent?: (event: JobEvent<R>) => void
   signal?: AbortSignal
 }
 
@@ -48,7 +48,7 @@ export class JobEvents<R = unknown> implements AsyncIterable<JobEvent<R>> {
   /** Resolves once the subscription is bound: events published after it are seen. */
   readonly ready: Promise<void>
 
-  constructor(connection: Connection, exchange: Exchange<any>, queue: string, options: JobEventsOptions = {}) {
+  constructor(connection: Connection, exchange: Exchange<any>, queue: string, options: JobEventsOptions<R> = {}) {
     const keys = options.types ? options.types.map((type) => `${queue}.${type}`) : [`${queue}.*`]
     const subscription = new Queue<JobEvent<R>>('', {
       exclusive: true,

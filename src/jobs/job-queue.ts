@@ -172,7 +172,7 @@ export class JobQueue<T = unknown, R = unknown> {
   }
 
   /** Watches this queue's job events (from every tab and worker). */
-  events(options: JobEventsOptions = {}): JobEvents<R> {
+  events(options: JobEventsOptions<R> = {}): JobEvents<R> {
     return new JobEvents<R>(this.connection, this.eventsExchange, this.name, options)
   }
 

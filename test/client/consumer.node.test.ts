@@ -150,6 +150,22 @@ describe('Consumer', () => {
     expect(cancelled[0]).toMatch(/^mine-/)
   })
 
+  it('takes an exact consumer tag, and refuses one shared by several queues', async () => {
+    const { conn, queue } = await fill('tagged', [1])
+    const cancelled: string[] = []
+    const consumer = conn.consume(queue, { tag: 'orders-worker', onCancel: (tag) => cancelled.push(tag) })
+    for await (const message of consumer) {
+      expect(message.consumerTag).toBe('orders-worker')
+      expect(consumer.consumerTags).toEqual(['orders-worker'])
+      message.ack()
+      await queue.bind(conn).delete()
+    }
+    expect(cancelled).toEqual(['orders-worker'])
+    expect(() => conn.consumer(['a', 'b'], { tag: 'one' })).toThrow(/needs exactly one queue, got 2/)
+    expect(() => conn.consumer('a', { tag: 'one', tagPrefix: 'p' })).toThrow(TypeError)
+    expect(() => conn.consumer('a', { tag: '' })).toThrow(/must not be empty/)
+  })
+
   it('the iteration throws when its channel closes on an error', async () => {
     const { conn, queue } = await fill('bad-ack', [1])
     const iteration = (async () => {

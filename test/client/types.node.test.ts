@@ -55,6 +55,26 @@ describe('types', () => {
       expectTypeOf(conn.rpc<{ a: number }, number>('add', { a: 1 })).resolves.toEqualTypeOf<number>()
     }))
 
+  it('a Queue<Req, Res> types request/reply end to end: handler in, rpc result out', () =>
+    typecheck((conn) => {
+      const add = new Queue<{ a: number; b: number }, number>('rpc.add')
+      void conn.serve(add, (request, message) => {
+        expectTypeOf(request).toEqualTypeOf<{ a: number; b: number }>()
+        expectTypeOf(message).toEqualTypeOf<Message<{ a: number; b: number }>>()
+        return request.a + request.b
+      })
+      void conn.serve(add, async ({ a, b }) => a + b)
+      // @ts-expect-error the queue's replies are numbers
+      void conn.serve(add, ({ a, b }) => `${a + b}`)
+      expectTypeOf(conn.rpc(add, { a: 1, b: 2 })).resolves.toEqualTypeOf<number>()
+      expectTypeOf(conn.rpc(add.bind(conn), { a: 1, b: 2 })).resolves.toEqualTypeOf<number>()
+      // @ts-expect-error the request must be an { a, b }
+      void conn.rpc(add, { a: 1 })
+      // An untyped queue or a bare name stays unknown unless the call says otherwise.
+      expectTypeOf(conn.rpc('rpc.add', { a: 1, b: 2 })).resolves.toEqualTypeOf<unknown>()
+      void conn.serve<{ a: number }, string>('rpc.echo', ({ a }) => String(a))
+    }))
+
   it('publishing checks the body type', () =>
     typecheck((conn) => {
       const producer = conn.producer<Video>()

@@ -1,65 +1,41 @@
-// The published package, as a user gets it: build with the real `npm run build` in a staged
-// copy of the repo (so the working tree's dist/ is never touched), `npm pack`, lint the tarball
-// with publint and attw (ESM-only profile), then install it into a scratch project and import
-// every entry in a plain Node process.
-import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+// The published package, as a user gets it: built and packed by test/pack/package.ts, linted
+// with publint and attw (ESM-only profile), installed into a scratch project where every entry
+// loads in a plain Node process, and where every ```ts block of the README compiles under the
+// Vite template's strict settings with lib checks on (and the memory:// ones run).
+import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bin, installWarren, packWarren, REPO, run } from './package.js'
+import { KIND_OPTIONS, readmeBlocks, VITE_APP_OPTIONS, type ReadmeBlock } from './readme-blocks.js'
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url))
-const exec = promisify(execFile)
-
-// The repo's own tools, by path: npx from a scratch folder would look them up in the registry.
-const bin = (name: string) => join(REPO, 'node_modules', '.bin', name)
 const isPlaceholder = (path: string) => /^\/\/ Placeholder/.test(readFileSync(join(REPO, path), 'utf8'))
-
-/** Runs a command; on failure the error carries its whole output. */
-async function run(command: string, args: string[], cwd: string): Promise<string> {
-  try {
-    const { stdout, stderr } = await exec(command, args, {
-      cwd,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-    })
-    return `${stdout}${stderr}`
-  } catch (error) {
-    const e = error as Error & { stdout?: string; stderr?: string }
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}\n${e.message}`)
-  }
-}
+const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
 
 describe('npm package', { timeout: 120_000 }, () => {
   let tmp: string
   let tarball: string
   let files: string[] = []
+  let app: string
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'warren-pack-'))
-    const stage = join(tmp, 'stage')
-    await mkdir(stage)
-    for (const name of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'vite.config.ts', 'src']) {
-      if (existsSync(join(REPO, name))) await cp(join(REPO, name), join(stage, name), { recursive: true })
-    }
-    await symlink(join(REPO, 'node_modules'), join(stage, 'node_modules'), 'dir')
-    await run('npm', ['run', 'build'], stage)
-    const packed = JSON.parse(await run('npm', ['pack', '--json', '--silent', '--pack-destination', tmp], stage)
-      .then((out) => out.slice(out.indexOf('['), out.lastIndexOf(']') + 1))) as Array<{ filename: string; files: Array<{ path: string }> }>
-    tarball = join(tmp, packed[0]!.filename)
-    files = packed[0]!.files.map((f) => f.path).sort()
+    ;({ tarball, files } = await packWarren(tmp))
+    app = join(tmp, 'app')
+    await mkdir(app)
+    // vite (its client types, the plugin's Plugin type) and @types/node (vite.config.ts), as a Vite app has them.
+    await installWarren(app, tarball, ['vite', '@types/node'])
   }, 120_000)
 
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true })
   })
 
-  it('ships the four entries with their declarations and no sources or tests', () => {
-    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/testing.js', 'dist/console.js', 'dist/types/index.d.ts',
-      'dist/types/worker.d.ts', 'dist/types/testing/index.d.ts', 'dist/types/console/index.d.ts', 'package.json']) {
+  it('ships the five entries with their declarations, the licence and no sources or tests', () => {
+    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/testing.js', 'dist/console.js', 'dist/vite.js',
+      'dist/types/index.d.ts', 'dist/types/worker.d.ts', 'dist/types/testing/index.d.ts', 'dist/types/console/index.d.ts',
+      'dist/types/vite.d.ts', 'LICENSE', 'package.json']) {
       expect(files, file).toContain(file)
     }
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([])
@@ -76,24 +52,17 @@ describe('npm package', { timeout: 120_000 }, () => {
   })
 
   it('installs into a fresh project and every entry loads in Node', async () => {
-    const app = join(tmp, 'app')
-    const modules = join(app, 'node_modules')
-    await mkdir(join(modules, 'warren'), { recursive: true })
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
-    await run('tar', ['-xzf', tarball, '-C', join(modules, 'warren'), '--strip-components=1'], tmp)
-    // The runtime dependencies come from the repo's install: no registry needed here.
-    for (const dep of ['idb', 'comlink']) await symlink(join(REPO, 'node_modules', dep), join(modules, dep), 'dir')
-
     const probe = [
       "const main = await import('warren')",
       "const testing = await import('warren/testing')",
+      "const { default: plugin } = await import('warren/vite')",
       "const worker = import.meta.resolve('warren/worker')",
       "import.meta.resolve('warren/console')",
-      'console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), worker }))',
+      'console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), worker, plugin: plugin() }))',
     ].join('\n')
     await writeFile(join(app, 'probe.mjs'), probe)
     const out = await run(process.execPath, ['probe.mjs'], app)
-    const loaded = JSON.parse(out.trim().split('\n').pop()!) as { main: string[]; testing: string[]; worker: string }
+    const loaded = JSON.parse(out.trim().split('\n').pop()!) as { main: string[]; testing: string[]; worker: string; plugin: { name: string } }
 
     // The package exports exactly what the source entries export.
     const srcMain = Object.keys(await import('../../src/index.js')).sort()
@@ -101,6 +70,7 @@ describe('npm package', { timeout: 120_000 }, () => {
     expect(loaded.main).toEqual(srcMain)
     expect(loaded.testing).toEqual(srcTesting)
     expect(loaded.worker).toMatch(/node_modules\/warren\/dist\/worker\.js$/)
+    expect(loaded.plugin.name).toBe('warren')
     // Once an entry is real (no longer the placeholder), its main noun must be there.
     if (!isPlaceholder('src/index.ts')) expect(loaded.main).toContain('Connection')
     if (!isPlaceholder('src/testing/index.ts')) expect(loaded.testing).toContain('FakeClock')
@@ -108,12 +78,61 @@ describe('npm package', { timeout: 120_000 }, () => {
 
   it("runs the README's quick start, verbatim, against the packed package", async () => {
     // The block after the <!-- quickstart --> marker is what a user pastes into quickstart.mjs.
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
     const block = /<!-- quickstart -->\s*```js\n([\s\S]*?)```/.exec(readme)
     expect(block, 'README has a quick start block').not.toBeNull()
-    const app = join(tmp, 'app')
     await writeFile(join(app, 'quickstart.mjs'), block![1]!)
     const out = await run(process.execPath, ['quickstart.mjs'], app)
     expect(out).toContain("got { name: 'a.avi', size: 1 } redelivered: false")
+  })
+
+  describe("the README's ts blocks", () => {
+    const blocks = readmeBlocks(readme)
+    const folder = (block: ReadmeBlock) => `readme/line-${block.line}`
+    const path = (block: ReadmeBlock) => `${folder(block)}/${block.name}`
+
+    /** Writes the blocks of `kinds` and a tsconfig for them; returns its name. */
+    const project = async (name: string, selected: ReadmeBlock[], options: object) => {
+      for (const block of selected) {
+        await mkdir(join(app, folder(block)), { recursive: true })
+        await writeFile(join(app, path(block)), block.code)
+      }
+      const config = { compilerOptions: { ...VITE_APP_OPTIONS, ...options }, files: selected.map(path) }
+      await writeFile(join(app, name), JSON.stringify(config, null, 2))
+      return name
+    }
+
+    it('are found, named and classified', () => {
+      expect(blocks.length).toBeGreaterThanOrEqual(10)
+      expect(blocks.map((b) => b.name)).toEqual(expect.arrayContaining(['vite.config.ts', 'main.ts', 'broker.worker.ts', 'jobs.worker.ts', 'sw.ts']))
+      expect(blocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(2)
+    })
+
+    it.each([
+      ['without ESNext.Disposable in lib (the Vite template)', []],
+      ['with ESNext.Disposable in lib', ['ESNext.Disposable']],
+    ])('compile strictly with skipLibCheck off, %s', async (label, extraLib) => {
+      const suffix = extraLib.length ? '-disposable' : ''
+      for (const kind of ['app', 'config', 'service-worker'] as const) {
+        const options = KIND_OPTIONS[kind] as { lib?: string[] }
+        const lib = [...(options.lib ?? VITE_APP_OPTIONS.lib), ...extraLib]
+        const tsconfig = await project(`tsconfig.${kind}${suffix}.json`, blocks.filter((b) => b.kind === kind), { ...options, lib })
+        await run(bin('tsc'), ['-p', tsconfig], app).catch((error: Error) => {
+          throw new Error(`README blocks (${kind}, ${label}) do not compile:\n${error.message}`)
+        })
+      }
+    })
+
+    it('that use memory:// run in Node to the end', async () => {
+      const runnable = blocks.filter((b) => b.runnable)
+      const tsconfig = await project('tsconfig.run.json', runnable, { noEmit: false, outDir: 'readme-run', rootDir: 'readme', allowImportingTsExtensions: false })
+      await run(bin('tsc'), ['-p', tsconfig], app)
+      for (const block of runnable) {
+        const script = join('readme-run', `line-${block.line}`, block.name.replace(/\.ts$/, '.js'))
+        // A consumer loop that never ends would hold the process: the timeout fails the test.
+        await run(process.execPath, [script], app, { timeout: 20_000 }).catch((error: Error) => {
+          throw new Error(`README block at line ${block.line} (${block.name}) failed:\n${error.message}`)
+        })
+      }
+    })
   })
 })

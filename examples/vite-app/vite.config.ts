@@ -1,0 +1,4 @@
+import { defineConfig } from 'vite'
+import warren from 'warren/vite'
+
+export default defineConfig({ plugins: [warren()] })
