@@ -83,6 +83,7 @@ function storedPut(queue: QueueState, message: QueuedMessage): StorageOp {
       ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
       redelivered: message.redelivered,
       deliveryCount: message.deliveryCount,
+      ...(message.publishId !== undefined ? { publishId: message.publishId } : {}),
     },
   }
 }

@@ -158,6 +158,8 @@ const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['o
       req('properties', 'properties'),
       opt('body', 'body'),
       opt('durability', 'durability'),
+      opt('publishId', 'name'),
+      opt('retryOf', 'name'),
     ],
   ],
   [

@@ -215,7 +215,7 @@ describe('checker', () => {
         const history = [...producer, ...interleave(logs, picks), ...drain]
         const result = check(history)
         expect(result).toMatchObject({ lost: 0, duplicatedUnflagged: 0, unexpected: 0, ok: true })
-        expect(result.deduplicated).toBe(commands.filter((c) => c.outcome === 'confirm-lost').length)
+        expect(result.deduplicated).toBe(commands.filter((c) => 'outcome' in c && c.outcome === 'confirm-lost').length)
         // Drop every sighting of one confirmed id: it is lost.
         const ids = [...new Set(history.filter((e) => e.type === 'publish-confirmed').map((e) => e.id))]
         if (ids.length > 0) {
