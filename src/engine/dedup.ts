@@ -13,26 +13,29 @@
  */
 
 export interface DedupOptions {
-  /** How long a publish id is remembered, in ms. Default 2 minutes (JetStream's default). */
+  /** How long a publish id is remembered, in ms. Default 2 minutes (JetStream's default). 0 turns deduplication off. */
   windowMs?: number
-  /** The most ids remembered at once; the oldest go first. Default 100,000. */
+  /** The most ids remembered at once (about 200 bytes each); the oldest go first. Default 20,000. */
   maxEntries?: number
 }
 
 export const DEFAULT_DEDUP_WINDOW_MS = 120_000
-export const DEFAULT_DEDUP_ENTRIES = 100_000
+export const DEFAULT_DEDUP_ENTRIES = 20_000
+
+/** The confirm a duplicate gets: the original's. */
+export type Confirm = { routed: boolean }
 
 interface Entry {
   at: number
-  /** The original's reply, or the promise of it (a write in flight). */
-  outcome: unknown
+  /** The original's confirm, or the promise of it (a write in flight); kept as a boolean once known. */
+  routed: boolean | Promise<Confirm>
   /** The original was nacked: what it left behind may have been delivered, but is not held. */
   failed: boolean
 }
 
 /** What the window says about a publish id. */
 export type Verdict =
-  | { kind: 'duplicate'; outcome: unknown }
+  | { kind: 'duplicate'; confirm: Confirm | Promise<Confirm> }
   /** New to the broker; `maybeSeen`: an earlier attempt may have been delivered (flag the copy). */
   | { kind: 'new'; maybeSeen: boolean }
 
@@ -61,21 +64,27 @@ export class DedupWindow {
     this.#prune(now)
     const entry = this.#entries.get(id)
     if (entry && !entry.failed) {
-      return { kind: 'duplicate', outcome: entry.outcome }
+      const routed = entry.routed
+      return { kind: 'duplicate', confirm: typeof routed === 'boolean' ? { routed } : routed.then((c) => ({ routed: c.routed })) }
     }
     const provablyUnseen = retryOf === undefined || (retryOf === brokerId && !this.#forgotten)
     return { kind: 'new', maybeSeen: entry !== undefined || !provablyUnseen }
   }
 
-  /** Remembers a publish the broker took (or tried to: a rejected outcome marks it failed). */
-  remember(id: string, now: number, outcome: unknown, failed = false): void {
-    const entry: Entry = { at: now, outcome, failed }
+  /** Remembers a publish the broker took; a nacked one (`failed`, or a rejected confirm) is not held. */
+  remember(id: string, now: number, confirm: Confirm | Promise<Confirm>, failed = false): void {
+    const entry: Entry = { at: now, routed: confirm instanceof Promise ? confirm : confirm.routed, failed }
     this.#entries.delete(id)
     this.#entries.set(id, entry)
-    if (outcome instanceof Promise)
-      outcome.then(undefined, () => {
-        entry.failed = true
-      })
+    if (confirm instanceof Promise)
+      confirm.then(
+        (c) => {
+          entry.routed = c.routed
+        },
+        () => {
+          entry.failed = true
+        },
+      )
     this.#prune(now)
   }
 

@@ -34,21 +34,21 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
   const verdict = vhost.dedup.judge(id, command.retryOf, vhost.brokerId, now)
   if (verdict.kind === 'duplicate') {
     vhost.stats.deduplicatedPublishes++
-    return verdict.outcome instanceof Promise ? verdict.outcome.then(confirmedAgain) : confirmedAgain(verdict.outcome)
+    return verdict.confirm instanceof Promise ? verdict.confirm.then(confirmedAgain) : confirmedAgain(verdict.confirm)
   }
-  let outcome: unknown
+  let outcome: ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']>
   try {
     outcome = publishOnce(vhost, client, channel, exchange, command, ttl, verdict.maybeSeen)
   } catch (error) {
     // Refused (a length or memory limit), perhaps after reaching other queues: not held.
-    vhost.dedup.remember(id, now, undefined, true)
+    vhost.dedup.remember(id, now, { routed: false }, true)
     throw error
   }
   vhost.dedup.remember(id, now, outcome)
   return outcome
 }
 
-const confirmedAgain = (outcome: unknown) => ({ ...(outcome as ReplyResults['basic.publish']), duplicate: true })
+const confirmedAgain = (confirm: { routed: boolean }): ReplyResults['basic.publish'] => ({ routed: confirm.routed, duplicate: true })
 
 /** Routes and enqueues one publish; `maybeSeen` flags its copies redelivered (a retry the broker cannot place). */
 function publishOnce(
@@ -59,7 +59,7 @@ function publishOnce(
   command: BasicPublish,
   ttl: number | undefined,
   maybeSeen: boolean,
-): Promise<unknown> | unknown {
+): ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']> {
   // Direct reply-to: a request's replyTo becomes its channel's address; a reply to such an
   // address goes straight to that consumer and counts as routed.
   if (command.properties.replyTo === REPLY_TO)
@@ -123,7 +123,7 @@ function publishOnce(
  * later, with nobody to return to. The plugin returns every such message as NO_ROUTE at once
  * although it delivers it later; we send no return rather than a false one.
  */
-function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
+function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']> {
   const { routingKey, properties, body } = command
   const stored = exchange.durable && properties.deliveryMode === 2 && vhost.storage !== undefined
   const size = bodySize(body)

@@ -4,7 +4,7 @@
  * (its original may have been delivered, then lost with a restart) is delivered flagged.
  */
 import { describe, expect, it } from 'vitest'
-import { Broker } from '../../../src/engine/broker.js'
+import { Broker, type BrokerOptions } from '../../../src/engine/broker.js'
 import type { MessageProperties, ServerEvent } from '../../../src/protocol/frames.js'
 import { MemoryStorage } from '../../../src/storage/memory.js'
 import type { Durability, Storage, StorageOp } from '../../../src/storage/types.js'
@@ -39,8 +39,9 @@ class GatedStorage implements Storage {
 }
 
 /** One client of a broker, as the engine tests drive it, with the broker id it was started with. */
-async function broker(storage: Storage, brokerId: string, clock = new FakeClock()) {
-  const b = await Broker.start({ clock, storage, brokerId })
+async function broker(storage: Storage, brokerId: string, options: Pick<BrokerOptions, 'dedup'> = {}) {
+  const clock = new FakeClock()
+  const b = await Broker.start({ clock, storage, brokerId, ...options })
   const events: ServerEvent[] = []
   const waiters = new Map<number, (event: ServerEvent) => void>()
   let next = 1
@@ -157,6 +158,17 @@ describe('idempotent publishing', () => {
     expect((await s.get('q'))).toMatchObject({ body: 'a', redelivered: false })
     expect((await s.get('q'))).toMatchObject({ body: 'a', redelivered: true })
     expect(s.broker.stats.deduplicatedPublishes).toBe(1)
+  })
+
+  it('keeps at most maxEntries ids, the newest; windowMs 0 turns deduplication off', async () => {
+    const b = await broker(new MemoryStorage(), 'b1', { dedup: { maxEntries: 2 } })
+    for (const id of ['p1', 'p2', 'p3']) await b.publish(id, { publishId: id })
+    expect(await b.publish('p3', { publishId: 'p3', retryOf: 'b1' })).toMatchObject({ result: { duplicate: true } })
+    expect(await b.publish('p1', { publishId: 'p1', retryOf: 'b1' })).toMatchObject({ op: 'ok', result: { routed: true } })
+    const off = await broker(new MemoryStorage(), 'b2', { dedup: { windowMs: 0 } })
+    await off.publish('a', { publishId: 'p1' })
+    expect(await off.publish('a', { publishId: 'p1', retryOf: 'b2' })).toMatchObject({ op: 'ok', result: { routed: true } })
+    expect(await off.call({ op: 'queue.declare', queue: 'q', passive: true })).toMatchObject({ result: { messageCount: 2 } })
   })
 
   it('takes a retry of a nacked publish as a new message, flagged (the original may have been delivered from memory)', async () => {
