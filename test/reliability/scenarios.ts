@@ -46,7 +46,7 @@ export const SHORT: Scenario[] = [
     fuzz: { durationMs: 3000, sessions: 3, resets: 3 },
     seed: 2,
   },
-  { ...killsWithLiveConsumers, messages: 1500, quota: 500, faults: 15, pause: [200, 500], seed: 3 },
+  { ...killsWithLiveConsumers, messages: 1500, quota: 500, faults: 15, pause: [100, 300], seed: 3 },
 ]
 
 export const LONG: Scenario[] = [
