@@ -268,6 +268,6 @@ export function fromStored(stored: StoredMessage, redelivered: boolean): QueuedM
     redelivered,
     deliveryCount: stored.deliveryCount,
     stored: true,
-    ...(stored.publishId !== undefined ? { publishId: stored.publishId } : {}),
+    publishId: stored.publishId,
   }
 }

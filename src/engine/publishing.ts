@@ -258,7 +258,7 @@ export function enqueue(
     redelivered: publisher.redelivered ?? false,
     deliveryCount: 0,
     stored: persistent && queue.durable && vhost.storage !== undefined,
-    ...(publisher.publishId !== undefined ? { publishId: publisher.publishId } : {}),
+    publishId: publisher.publishId,
   }
   if (queue.options.overflow !== 'drop-head' && queue.wouldOverflow(size)) {
     if (queue.options.overflow === 'reject-publish-dlx') deadLetter(vhost, queue, { ...message, stored: false }, 'maxlen')
