@@ -61,9 +61,9 @@ export class DedupWindow {
    * id ('' when it cannot tell which).
    */
   judge(id: string, retryOf: string | undefined, brokerId: string, now: number): Verdict {
-    this.#prune(now)
+    // Pruned on remember only; an entry past the window still says the id was seen.
     const entry = this.#entries.get(id)
-    if (entry && !entry.failed) {
+    if (entry && !entry.failed && entry.at > now - this.windowMs) {
       const routed = entry.routed
       return { kind: 'duplicate', confirm: typeof routed === 'boolean' ? { routed } : routed.then((c) => ({ routed: c.routed })) }
     }
