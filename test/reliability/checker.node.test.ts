@@ -80,7 +80,7 @@ describe('checker', () => {
       attempt('a', 2), { type: 'publish-confirmed', id: 'a', attempt: 2, duplicate: true },
       delivered('a', false, 1), acked('a', 1),
     ])
-    expect(r).toMatchObject({ deduplicated: 1, republished: 0, duplicatedFlagged: 0, ok: true })
+    expect(r).toMatchObject({ deduplicated: 1, retried: 1, republished: 0, duplicatedFlagged: 0, ok: true })
   })
 
   it("does not order two consumers' sightings by their own clocks; one unflagged sighting per id and queue", () => {

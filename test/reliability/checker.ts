@@ -23,8 +23,11 @@
 
 export type HistoryEvent =
   | { type: 'publish-attempt'; id: string; attempt?: number; producer?: string }
-  /** `duplicate`: the broker already held this id and confirmed the retry without storing it. */
-  | { type: 'publish-confirmed'; id: string; attempt?: number; duplicate?: boolean }
+  /**
+   * `retried`: confirmed after at least one retry (the client's own, or a new attempt);
+   * `duplicate`: the broker already held this id and confirmed the retry without storing it.
+   */
+  | { type: 'publish-confirmed'; id: string; attempt?: number; retried?: boolean; duplicate?: boolean }
   | { type: 'publish-failed'; id: string; attempt?: number; code?: string }
   | { type: 'delivered'; id: string; attempt?: number; redelivered: boolean; consumer: string; queue?: string; at?: number; epoch?: number }
   | { type: 'acked'; id: string; attempt?: number; consumer: string; queue?: string }
@@ -55,6 +58,8 @@ export interface CheckResult {
   deadLetteredTwice: number
   /** Ids that reached consumers through more than one publish attempt (stored again by a retry). */
   republished: number
+  /** Ids confirmed after at least one retry. */
+  retried: number
   /** Retries the broker recognised and confirmed without storing the message again. */
   deduplicated: number
   /** Seen (delivered, acked, dead-lettered, drained) but never attempted. */
@@ -116,6 +121,7 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
   const attemptedCopies = new Set<string>()
   let attempts = 0
   let deduplicated = 0
+  let retried = 0
   const confirmedIds = new Set<string>()
   const ackedIds = new Set<string>()
   const deadIds = new Set<string>()
@@ -169,6 +175,7 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
       case 'publish-confirmed':
         confirmedIds.add(event.id)
         if (event.duplicate) deduplicated++
+        if (event.retried || (event.attempt ?? 1) > 1) retried++
         break
       case 'publish-failed':
         break
@@ -239,6 +246,7 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
     ackedTwice,
     deadLetteredTwice,
     republished,
+    retried,
     deduplicated,
     unexpected,
     recovered,

@@ -587,7 +587,7 @@ export function details(results: ScenarioResult[]): string {
     const kinds = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ')
     const c = r.check
     lines.push(
-      `${r.scenario}: ${c.attempts} publish attempts for ${c.attempted} ids; ${c.confirmed} confirmed, ${c.acked} acked, ${c.deadLettered} dead-lettered (${Object.entries(c.reasons).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.drained} left for the final drain; ${c.redeliveries} deliveries flagged redelivered; ${c.deduplicated} retries deduplicated by the broker, ${c.republished} ids stored again by a retry; broker epochs ${r.epochs.join(', ')}; faults: ${kinds}`,
+      `${r.scenario}: ${c.attempts} publish attempts for ${c.attempted} ids; ${c.confirmed} confirmed, ${c.acked} acked, ${c.deadLettered} dead-lettered (${Object.entries(c.reasons).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.drained} left for the final drain; ${c.redeliveries} deliveries flagged redelivered; ${c.retried} publishes confirmed after a retry, ${c.deduplicated} of them deduplicated by the broker, ${c.republished} ids stored again by a new attempt; broker epochs ${r.epochs.join(', ')}; faults: ${kinds}`,
     )
     const f = r.fuzz
     if (f) {

@@ -149,6 +149,9 @@ export function runProducer(config: ProducerConfig, sink: Sink): RunningRole {
     const body: WorkBody = { id, a: 1 }
     if (config.rejectEvery && index % config.rejectEvery === config.rejectEvery - 1) body.f = 'r'
     const expire = config.expireEvery !== undefined && index % config.expireEvery === config.expireEvery - 1
+    // The client's own retries (clientRetry) are counted, not logged as attempts: the body stays the same.
+    let retries = 0
+    const retryPolicy = { onRetry: () => void retries++ }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await log.now({ type: 'publish-attempt', id, attempt, producer: role })
       const c = await connection()
@@ -156,9 +159,9 @@ export function runProducer(config: ProducerConfig, sink: Sink): RunningRole {
       try {
         const confirm = await producerOf(c).publish(
           { ...body, a: attempt },
-          { routingKey: queue.name, declare, publishId: id, repeated: attempt > 1, ...(expire ? { expiration: 3 } : {}) },
+          { routingKey: queue.name, declare, publishId: id, repeated: attempt > 1, retryPolicy, ...(expire ? { expiration: 3 } : {}) },
         )
-        log.push({ type: 'publish-confirmed', id, attempt, ...(confirm.duplicate ? { duplicate: true } : {}) })
+        log.push({ type: 'publish-confirmed', id, attempt, ...(retries > 0 ? { retried: true } : {}), ...(confirm.duplicate ? { duplicate: true } : {}) })
         return
       } catch (error) {
         log.push({ type: 'publish-failed', id, attempt, code: errorCode(error) })
