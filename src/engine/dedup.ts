@@ -26,7 +26,8 @@ export const DEFAULT_DEDUP_ENTRIES = 20_000
 export type Confirm = { routed: boolean }
 
 interface Entry {
-  at: number
+  readonly id: string
+  readonly at: number
   /** The original's confirm, or the promise of it (a write in flight); kept as a boolean once known. */
   routed: boolean | Promise<Confirm>
   /** The original was nacked: what it left behind may have been delivered, but is not held. */
@@ -44,8 +45,13 @@ export class DedupWindow {
   readonly maxEntries: number
   /** Set once an id was forgotten: from then on the window cannot prove an id new. */
   #forgotten = false
-  /** Insertion order is time order: the oldest entries are at the front. */
   readonly #entries = new Map<string, Entry>()
+  /**
+   * Entries oldest first, from #head on (an id remembered again leaves a stale entry behind).
+   * Not the Map's own order: deleting from a Map's front leaves holes its iterators walk over.
+   */
+  #order: Entry[] = []
+  #head = 0
 
   constructor(options: DedupOptions = {}) {
     this.windowMs = Math.max(0, options.windowMs ?? DEFAULT_DEDUP_WINDOW_MS)
@@ -73,9 +79,9 @@ export class DedupWindow {
 
   /** Remembers a publish the broker took; a nacked one (`failed`, or a rejected confirm) is not held. */
   remember(id: string, now: number, confirm: Confirm | Promise<Confirm>, failed = false): void {
-    const entry: Entry = { at: now, routed: confirm instanceof Promise ? confirm : confirm.routed, failed }
-    this.#entries.delete(id)
+    const entry: Entry = { id, at: now, routed: confirm instanceof Promise ? confirm : confirm.routed, failed }
     this.#entries.set(id, entry)
+    this.#order.push(entry)
     if (confirm instanceof Promise)
       confirm.then(
         (c) => {
@@ -90,10 +96,20 @@ export class DedupWindow {
 
   #prune(now: number): void {
     const oldest = now - this.windowMs
-    for (const [id, entry] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries && entry.at > oldest) break
-      this.#entries.delete(id)
-      this.#forgotten = true
+    const order = this.#order
+    while (this.#head < order.length) {
+      const entry = order[this.#head]!
+      const live = this.#entries.get(entry.id) === entry
+      if (live && this.#entries.size <= this.maxEntries && entry.at > oldest) break
+      this.#head++
+      if (live) {
+        this.#entries.delete(entry.id)
+        this.#forgotten = true
+      }
+    }
+    if (this.#head > 1024 && this.#head * 2 > order.length) {
+      this.#order = order.slice(this.#head)
+      this.#head = 0
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Broker, type BrokerOptions } from '../../../src/engine/broker.js'
+import { DedupWindow } from '../../../src/engine/dedup.js'
 import type { MessageProperties, ServerEvent } from '../../../src/protocol/frames.js'
 import { MemoryStorage } from '../../../src/storage/memory.js'
 import type { Durability, Storage, StorageOp } from '../../../src/storage/types.js'
@@ -169,6 +170,28 @@ describe('idempotent publishing', () => {
     await off.publish('a', { publishId: 'p1' })
     expect(await off.publish('a', { publishId: 'p1', retryOf: 'b2' })).toMatchObject({ op: 'ok', result: { routed: true } })
     expect(await off.call({ op: 'queue.declare', queue: 'q', passive: true })).toMatchObject({ result: { messageCount: 2 } })
+  })
+
+  it('evicts the oldest live id at the cap, never an id remembered again since', () => {
+    const window = new DedupWindow({ maxEntries: 3 })
+    window.remember('a', 0, { routed: true }, true)
+    window.remember('b', 1, { routed: true })
+    window.remember('c', 2, { routed: true })
+    // A retry of the nacked 'a' is taken again: 'a' is now the newest.
+    expect(window.judge('a', '', 'x', 3)).toEqual({ kind: 'new', maybeSeen: true })
+    window.remember('a', 3, { routed: true })
+    window.remember('d', 4, { routed: false })
+    expect(window.size).toBe(3)
+    expect(window.judge('b', '', 'x', 5)).toEqual({ kind: 'new', maybeSeen: true })
+    expect(window.judge('a', '', 'x', 5)).toEqual({ kind: 'duplicate', confirm: { routed: true } })
+    expect(window.judge('d', '', 'x', 5)).toEqual({ kind: 'duplicate', confirm: { routed: false } })
+    // Many more ids than the cap: the window stays at the cap, with the newest.
+    for (let i = 0; i < 10_000; i++) window.remember(`m${i}`, 10 + i, { routed: true })
+    expect(window.size).toBe(3)
+    expect(window.judge('m9999', undefined, 'x', 20_000).kind).toBe('duplicate')
+    // Forgotten: a retry from this same broker can no longer be proven new.
+    expect(window.judge('m9996', 'x', 'x', 20_000)).toEqual({ kind: 'new', maybeSeen: true })
+    expect(window.judge('m9996', undefined, 'x', 20_000)).toEqual({ kind: 'new', maybeSeen: false })
   })
 
   it('takes a retry of a nacked publish as a new message, flagged (the original may have been delivered from memory)', async () => {
