@@ -94,6 +94,10 @@ export interface PublishArgs {
   properties: MessageProperties
   body: Body
   durability?: Durability
+  /** The message's id in the broker's deduplication window. */
+  publishId?: string
+  /** On a retry: the broker the earlier attempt went to ('' if unknown). */
+  retryOf?: string
 }
 
 export type ChannelState = 'open' | 'closing' | 'closed'

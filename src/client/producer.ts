@@ -3,6 +3,11 @@
  * rejects with PublishNackError on a nack. Publishes of one producer reach the broker in call
  * order; a publish lost with the connection is retried after the reconnect under the retry
  * policy (on by default: a restarting SharedWorker is an expected event, not a failure).
+ *
+ * Publishing is idempotent: every publish carries a publish id (this producer's random id and
+ * a sequence number, unless the caller gives one), kept across its retries, so the broker
+ * confirms a retry of a message it already took instead of storing it twice, and flags it
+ * redelivered when it cannot tell whether a lost original was delivered.
  */
 import type { Channel, Durability } from './channel.js'
 import type { Connection } from './connection.js'
@@ -47,6 +52,18 @@ export interface PublishOptions extends MessageOptions {
   signal?: AbortSignal
   /** Milliseconds to wait for the confirm; default the connection's requestTimeout. */
   timeout?: number
+  /**
+   * The message's id in the broker's deduplication window (at most 255 UTF-8 bytes). Default:
+   * a new one per publish() call, kept across its retries. Give your own (a business key) to
+   * make your own retries idempotent, with `repeated`.
+   */
+  publishId?: string
+  /**
+   * This publish repeats an earlier one with the same `publishId` whose outcome you do not
+   * know (your own retry loop): the broker confirms it again if it has the message, else
+   * stores it flagged redelivered, since the original may have been delivered and then lost.
+   */
+  repeated?: boolean
 }
 
 export type { PublishConfirm }
@@ -63,6 +80,9 @@ export class Producer<T = unknown> {
   readonly #target: ChannelTarget
   /** Settles when the previous publish has been handed to the channel. */
   #turn: Promise<void> = Promise.resolve()
+  /** Publish ids are `${#id}.${#seq}`: unique without coordination, cheap to make. */
+  readonly #id = randomId()
+  #seq = 0
   #returnsOn: Channel | undefined
   #unlisten: (() => void) | undefined
 
@@ -98,7 +118,11 @@ export class Producer<T = unknown> {
   publish(body: T, options: PublishOptions = {}): Promise<PublishConfirm> {
     const { signal } = options
     if (signal?.aborted) return Promise.reject(signal.reason)
-    const once = () => this.#publishOnce(body, options)
+    // Every attempt of this call carries one publish id; a retry names the broker the earlier
+    // attempts went to ('' when they went to different ones), which lets that broker deliver
+    // a retry it provably never saw unflagged.
+    const attempts: Attempts = { publishId: options.publishId ?? `${this.#id}.${++this.#seq}`, sentTo: options.repeated ? '' : undefined }
+    const once = () => this.#publishOnce(body, options, attempts)
     const retry = options.retry ?? this.retry
     const first = once()
     const confirmed = retry
@@ -120,7 +144,7 @@ export class Producer<T = unknown> {
     this.#returnsOn = undefined
   }
 
-  async #publishOnce(body: T, options: PublishOptions): Promise<PublishConfirm> {
+  async #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
     const channel = this.channel
     const exchange = options.exchange ?? this.exchange
     const ready = this.#prepare(channel, body, exchange, options)
@@ -133,6 +157,9 @@ export class Producer<T = unknown> {
     )
     const prepared = await turn
     this.#listenForReturns(channel)
+    const retryOf = attempts.sentTo
+    const brokerId = this.connection.brokerId
+    attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
     return channel.basicPublish(
       {
         exchange: nameOf(exchange),
@@ -140,6 +167,8 @@ export class Producer<T = unknown> {
         mandatory: options.mandatory ?? false,
         ...((options.durability ?? this.connection.durability) === 'strict' ? { durability: 'strict' as const } : {}),
         ...prepared,
+        publishId: attempts.publishId,
+        ...(retryOf === undefined ? {} : { retryOf }),
       },
       options.timeout === undefined ? {} : { timeout: options.timeout },
     )
@@ -163,6 +192,18 @@ export class Producer<T = unknown> {
     this.#returnsOn = channel
     this.#unlisten = channel.onReturn(this.onReturn)
   }
+}
+
+/** The attempts of one publish() call: its publish id, and the broker they were sent to ('' if several). */
+interface Attempts {
+  readonly publishId: string
+  sentTo: string | undefined
+}
+
+/** 64 random bits, base 36: a producer's id. */
+function randomId(): string {
+  const words = crypto.getRandomValues(new Uint32Array(2))
+  return words[0]!.toString(36) + words[1]!.toString(36).padStart(7, '0')
 }
 
 const abortable = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =>

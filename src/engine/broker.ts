@@ -13,6 +13,7 @@ import { ChannelState } from './channel.js'
 import type { Clock } from './clock.js'
 import type { DelayedDelivery } from './delayed.js'
 import { ack, cancel, closeChannel, consume, getMessage, qos, recover, reject } from './delivery.js'
+import type { DedupOptions, DedupWindow } from './dedup.js'
 import { AmqpError, NackError } from './errors.js'
 import type { Exchange } from './exchange.js'
 import { scheduleHeadExpiry, touch } from './expiry.js'
@@ -63,6 +64,8 @@ export interface BrokerOptions {
   maxReadyMessages?: number
   /** The same for their body bytes. */
   maxReadyBytes?: number
+  /** The deduplication window of publishes that carry a publish id (see dedup.ts). */
+  dedup?: DedupOptions
 }
 
 export interface ClientInfo {
@@ -77,6 +80,8 @@ export interface BrokerStats {
   rejectedFrames: number
   /** Storage writes that failed. */
   storageFailures: number
+  /** Retried publishes dropped as duplicates of a message the broker had taken (and confirmed again). */
+  deduplicatedPublishes: number
 }
 
 export class Broker {
@@ -115,6 +120,10 @@ export class Broker {
   get delayed(): DelayedDelivery {
     return this.state.delayed
   }
+  /** @internal recovery remembers the publish ids of the messages it loads */
+  get dedup(): DedupWindow {
+    return this.state.dedup
+  }
   /** @internal recovery pages queues with it too */
   get queueWindow(): number {
     return this.state.queueWindow
@@ -124,7 +133,7 @@ export class Broker {
   static async start(options: BrokerOptions): Promise<Broker> {
     const epoch = options.storage ? (await options.storage.open()).epoch : 1
     const broker = new Broker(options, epoch)
-    if (options.storage) await recoverState(broker, options.storage)
+    if (options.storage) await recoverState(broker, options.storage, options.clock.now())
     for (const queue of broker.queues.values()) {
       touch(broker.state, queue)
       scheduleHeadExpiry(broker.state, queue)

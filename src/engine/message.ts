@@ -16,6 +16,8 @@ export interface QueuedMessage {
   deliveryCount: number
   /** Kept in storage: persistent message on a durable queue. */
   stored: boolean
+  /** The publisher's id for deduplication (stored with the message, remembered on recovery). */
+  publishId?: string | undefined
 }
 
 /** Byte size of a body as far as the broker can tell (for x-max-length-bytes). */

@@ -268,5 +268,6 @@ export function fromStored(stored: StoredMessage, redelivered: boolean): QueuedM
     redelivered,
     deliveryCount: stored.deliveryCount,
     stored: true,
+    publishId: stored.publishId,
   }
 }

@@ -2,7 +2,7 @@
  * The broker's writes to storage: how a change is written (waited for, or in the background),
  * with which durability, and the records queues, messages and bindings are stored as.
  */
-import type { Durability, StorageOp } from '../storage/types.js'
+import type { Durability, StorageOp, StoredMessage } from '../storage/types.js'
 import { delayedStoreName, type HeldMessage } from './delayed.js'
 import type { Binding } from './exchange.js'
 import type { QueuedMessage } from './message.js'
@@ -70,19 +70,18 @@ export function storedHeld(exchange: string, message: HeldMessage): StorageOp {
 }
 
 function storedPut(queue: QueueState, message: QueuedMessage): StorageOp {
-  return {
-    kind: 'message.put',
-    message: {
-      queue: queue.name,
-      seq: message.seq,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      properties: message.properties,
-      body: message.body,
-      size: message.size,
-      ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
-      redelivered: message.redelivered,
-      deliveryCount: message.deliveryCount,
-    },
+  const stored: StoredMessage = {
+    queue: queue.name,
+    seq: message.seq,
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    properties: message.properties,
+    body: message.body,
+    size: message.size,
+    ...(message.expiresAt !== undefined ? { expiresAt: message.expiresAt } : {}),
+    redelivered: message.redelivered,
+    deliveryCount: message.deliveryCount,
   }
+  if (message.publishId !== undefined) stored.publishId = message.publishId
+  return { kind: 'message.put', message: stored }
 }

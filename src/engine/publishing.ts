@@ -1,7 +1,8 @@
 /**
  * basic.publish and where a message goes: routing through exchanges, onto queues (length
  * limits, TTL, paging), into delayed exchanges, or straight to a direct reply-to consumer.
- * The reply to a publish is its confirm.
+ * The reply to a publish is its confirm. A publish with a publish id goes through the
+ * deduplication window first (dedup.ts).
  */
 import type { BasicPublish, FieldTable, MessageProperties, ReplyResults } from '../protocol/frames.js'
 import type { Durability } from '../storage/types.js'
@@ -27,6 +28,38 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
   const priority = command.properties.priority
   if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 255))
     throw preconditionFailed(`invalid priority ${priority}`)
+  const id = command.publishId
+  if (id === undefined) return publishOnce(vhost, client, channel, exchange, command, ttl, false)
+  const now = vhost.clock.now()
+  const verdict = vhost.dedup.judge(id, command.retryOf, vhost.brokerId, now)
+  if (verdict.kind === 'duplicate') {
+    vhost.stats.deduplicatedPublishes++
+    return verdict.confirm instanceof Promise ? verdict.confirm.then(confirmedAgain) : confirmedAgain(verdict.confirm)
+  }
+  let outcome: ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']>
+  try {
+    outcome = publishOnce(vhost, client, channel, exchange, command, ttl, verdict.maybeSeen)
+  } catch (error) {
+    // Refused (a length or memory limit), perhaps after reaching other queues: not held.
+    vhost.dedup.remember(id, now, { routed: false }, true)
+    throw error
+  }
+  vhost.dedup.remember(id, now, outcome)
+  return outcome
+}
+
+const confirmedAgain = (confirm: { routed: boolean }): ReplyResults['basic.publish'] => ({ routed: confirm.routed, duplicate: true })
+
+/** Routes and enqueues one publish; `maybeSeen` flags its copies redelivered (a retry the broker cannot place). */
+function publishOnce(
+  vhost: VhostState,
+  client: ClientConnection,
+  channel: ChannelState,
+  exchange: Exchange,
+  command: BasicPublish,
+  ttl: number | undefined,
+  maybeSeen: boolean,
+): ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']> {
   // Direct reply-to: a request's replyTo becomes its channel's address; a reply to such an
   // address goes straight to that consumer and counts as routed.
   if (command.properties.replyTo === REPLY_TO)
@@ -58,8 +91,9 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
   let refused = false
   let limited = false
   const writes: Promise<void>[] = []
+  const publisher: Publisher = { limited: true, durability: command.durability, publishId: command.publishId, redelivered: maybeSeen }
   for (const queue of targets) {
-    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, true, command.durability)
+    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, publisher)
     if (outcome === 'refused') refused = true
     else if (outcome === 'limit') limited = true
     else if (outcome) writes.push(outcome)
@@ -91,7 +125,7 @@ export function publish(vhost: VhostState, client: ClientConnection, channel: Ch
  * later, with nobody to return to. The plugin returns every such message as NO_ROUTE at once
  * although it delivers it later; we send no return rather than a false one.
  */
-function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): Promise<unknown> | unknown {
+function holdDelayed(vhost: VhostState, exchange: Exchange, command: BasicPublish, delay: number): ReplyResults['basic.publish'] | Promise<ReplyResults['basic.publish']> {
   const { routingKey, properties, body } = command
   if (exchange.durable && properties.deliveryMode === 2 && vhost.storageState === 'unavailable')
     throw storageUnavailable(vhost, `durable exchange '${exchange.name}'`)
@@ -193,6 +227,17 @@ export function route(vhost: VhostState, exchange: Exchange, routingKey: string,
   return queues
 }
 
+/** What a client's publish adds to a message moving inside the broker. */
+export interface Publisher {
+  /** Refuse the message past the vhost's memory limits (a client's publish, not an internal move). */
+  limited?: boolean
+  /** The publisher's durability, when it asked for one (a connection option). */
+  durability?: Durability | undefined
+  publishId?: string | undefined
+  /** A retry whose earlier attempt may have been delivered: its copies go out flagged. */
+  redelivered?: boolean
+}
+
 /**
  * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, 'limit' when
  * a client's publish (`limited`) would keep one more message in memory than the vhost's
@@ -208,10 +253,9 @@ export function enqueue(
   size: number,
   messageTtl: number | undefined,
   persistent: boolean,
-  limited = false,
-  /** The publisher's durability, when it asked for one (a connection option). */
-  durability?: Durability,
+  publisher: Publisher = {},
 ): 'refused' | 'limit' | Promise<void> | undefined {
+  const { limited = false, durability } = publisher
   const now = vhost.clock.now()
   const queueTtl = queue.options.messageTtl
   const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl)
@@ -223,9 +267,10 @@ export function enqueue(
     body,
     size,
     expiresAt: ttl === undefined ? undefined : now + ttl,
-    redelivered: false,
+    redelivered: publisher.redelivered ?? false,
     deliveryCount: 0,
     stored: persistent && queue.durable && vhost.storage !== undefined,
+    publishId: publisher.publishId,
   }
   if (queue.options.overflow !== 'drop-head' && queue.wouldOverflow(size)) {
     if (queue.options.overflow === 'reject-publish-dlx') deadLetter(vhost, queue, { ...message, stored: false }, 'maxlen')

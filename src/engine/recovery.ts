@@ -7,6 +7,7 @@ import { QueueState } from './queue.js'
 import { parseQueueArguments } from './queue-arguments.js'
 
 const PAGE = 10_000
+const ROUTED = { routed: true }
 /** Queues whose messages load at the same time during recovery. */
 const RECOVERY_CONCURRENCY = 32
 
@@ -15,7 +16,7 @@ const RECOVERY_CONCURRENCY = 32
  * messages in order. Every recovered message is flagged redelivered: it may have been
  * delivered before the restart, and `false` must guarantee that nobody saw it.
  */
-export async function recoverState(broker: Broker, storage: Storage): Promise<void> {
+export async function recoverState(broker: Broker, storage: Storage, now: number): Promise<void> {
   const definitions = await storage.loadDefinitions()
   for (const stored of definitions.exchanges) {
     if (!isExchangeTypeName(stored.type) || broker.exchanges.has(stored.name)) continue
@@ -48,7 +49,7 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
   const queues = [...broker.queues.values()]
   let next = 0
   const worker = async () => {
-    while (next < queues.length) await recoverMessages(queues[next++]!, storage)
+    while (next < queues.length) await recoverMessages(broker, queues[next++]!, storage, now)
   }
   await Promise.all(Array.from({ length: Math.min(RECOVERY_CONCURRENCY, queues.length) }, worker))
   for (const exchange of broker.exchanges.values())
@@ -56,7 +57,7 @@ export async function recoverState(broker: Broker, storage: Storage): Promise<vo
 }
 
 /** Loads a recovered queue's first window of messages and where its seqs continue. */
-async function recoverMessages(queue: QueueState, storage: Storage): Promise<void> {
+async function recoverMessages(broker: Broker, queue: QueueState, storage: Storage, now: number): Promise<void> {
   // Only the first window comes into memory; the rest stays paged (see paging.ts).
   const window = queue.paging?.window ?? Infinity
   let after = 0
@@ -67,6 +68,8 @@ async function recoverMessages(queue: QueueState, storage: Storage): Promise<voi
     const page = await storage.loadMessages(queue.name, after, limit)
     for (const stored of page) {
       queue.push(fromStored(stored, true))
+      // A retry of a message the last broker took but did not confirm is a duplicate here too.
+      if (stored.publishId !== undefined) broker.dedup.remember(stored.publishId, now, ROUTED)
       after = stored.seq
       bytes += stored.size
     }

@@ -10,6 +10,7 @@ import type { Durability, Storage } from '../storage/types.js'
 import type { BrokerOptions, BrokerStats, ClientInfo } from './broker.js'
 import type { ChannelState } from './channel.js'
 import type { Clock } from './clock.js'
+import { DedupWindow } from './dedup.js'
 import { DelayedDelivery, type HeldMessage } from './delayed.js'
 import { Exchange, type KnownExchangeType } from './exchange.js'
 import { DEFAULT_QUEUE_WINDOW } from './paging.js'
@@ -39,12 +40,14 @@ const PREDECLARED: ReadonlyArray<[string, KnownExchangeType]> = [
 export class VhostState {
   readonly name: string
   readonly brokerId: string
-  readonly stats: BrokerStats = { droppedFrames: 0, rejectedFrames: 0, storageFailures: 0 }
+  readonly stats: BrokerStats = { droppedFrames: 0, rejectedFrames: 0, storageFailures: 0, deduplicatedPublishes: 0 }
   readonly exchanges = new Map<string, Exchange>()
   readonly queues = new Map<string, QueueState>()
   /** Messages held by x-delayed-message exchanges (recovery restores into it). */
   readonly delayed: DelayedDelivery
   readonly replyTo: DirectReplyTo
+  /** Publish ids taken recently: a retry of one is confirmed again, not stored twice. */
+  readonly dedup: DedupWindow
   readonly clients = new Map<string, ClientConnection>()
   readonly clock: Clock
   readonly storage: Storage | undefined
@@ -74,6 +77,7 @@ export class VhostState {
     this.maxReadyBytes = options.maxReadyBytes ?? Infinity
     this.brokerId = options.brokerId ?? Math.random().toString(36).slice(2, 10)
     this.replyTo = new DirectReplyTo(this.brokerId)
+    this.dedup = new DedupWindow(options.dedup)
     for (const [name, type] of PREDECLARED) this.exchanges.set(name, new Exchange(name, type, true, false, false, {}))
   }
 }

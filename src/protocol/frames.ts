@@ -112,6 +112,18 @@ export interface BasicPublish extends Command<'basic.publish'> {
   body: Body
   /** 'strict': the confirm waits for a flushed (fsync'd) IndexedDB transaction (connection option). */
   durability?: 'relaxed' | 'strict'
+  /**
+   * The message's id in the broker's deduplication window: a publish with an id the broker
+   * took recently is dropped and confirmed again (`duplicate: true`).
+   */
+  publishId?: string
+  /**
+   * Set on a retry of a publish whose outcome the publisher does not know: the id of the
+   * broker the earlier attempt was sent to ('' if unknown). A retry the broker cannot place
+   * is delivered flagged redelivered unless it is that same broker and can prove it never
+   * got the earlier attempt.
+   */
+  retryOf?: string
 }
 export interface BasicConsume extends Command<'basic.consume'> {
   queue: string
@@ -182,8 +194,11 @@ export interface ReplyResults {
   'queue.unbind': Record<string, never>
   'queue.purge': { messageCount: number }
   'queue.delete': { messageCount: number }
-  /** The publisher confirm: every target queue has the message (and, if persistent, on disk). */
-  'basic.publish': { routed: boolean }
+  /**
+   * The publisher confirm: every target queue has the message (and, if persistent, on disk).
+   * `duplicate`: a retry of a message the broker had already taken; nothing was stored again.
+   */
+  'basic.publish': { routed: boolean; duplicate?: true }
   'basic.consume': { consumerTag: string }
   'basic.cancel': Record<string, never>
   'basic.get': { message: GetOk | null; messageCount: number }

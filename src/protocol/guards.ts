@@ -157,6 +157,8 @@ const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['o
       req('properties', 'properties'),
       opt('body', 'body'),
       opt('durability', 'durability'),
+      opt('publishId', 'name'),
+      opt('retryOf', 'name'),
     ],
   ],
   [

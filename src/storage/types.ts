@@ -45,6 +45,8 @@ export interface StoredMessage {
   redelivered: boolean
   /** Failed deliveries so far (x-delivery-count). */
   deliveryCount: number
+  /** The publisher's deduplication id, if it gave one: a restarted broker still knows the message. */
+  publishId?: string
   /**
    * Only on messages held by an x-delayed-message exchange (kept under a storage-only queue
    * name, see engine/delayed.ts): when the message is due (ms, broker clock).

@@ -3,28 +3,36 @@
  * RabbitMQ's own Jepsen tests use it: every message whose publish was confirmed must end up
  * acked by the application, dead-lettered (with a reason), or found in the final drain.
  *
- * A message is identified by the application's `id`; each publish attempt of it (a retry
- * after an unknown outcome is a new attempt) is a separate copy in the broker, `id#attempt`.
- * Duplicates are judged per copy and per queue: a copy seen more than once in one queue must
- * carry `redelivered: true` on every sighting after the first. Sightings are ordered by their
- * `at` timestamp when they have one (consumers in different contexts log through different
- * pipes, so arrival order at the harness is not delivery order), else by history order.
- * Copies of one id from several attempts are the publisher's own duplicates (at-least-once
- * publishing), counted apart. A message dead-lettered twice (redelivered in its queue after
- * the first dead-lettering was lost with a restart, and rejected again) is a new message in
- * the dead-letter queue each time, so dead-letter sightings are counted, not judged.
+ * A message is identified by the application's `id`. Duplicates are judged per id and per
+ * queue, across publish attempts: a retried publish is the same message to the application,
+ * so a copy stored again by a retry must reach consumers flagged `redelivered` just like a
+ * requeued one. Within one queue, at most one sighting of an id may be unflagged, and no
+ * unflagged sighting may come after another sighting of that id where the history orders
+ * them: sightings by the same consumer (by its own clock, `at`, else history order), the final
+ * drain after every delivery, and a later broker epoch after an earlier one. Sightings by
+ * different consumers are not ordered by their `at`: each context has its own clock and pipe
+ * to the harness, and a lagging consumer may log its first, unflagged delivery after another
+ * consumer logged the flagged redelivery. A message dead-lettered twice (redelivered in its
+ * queue after the first dead-lettering was lost with a restart, and rejected again) is a new
+ * message in the dead-letter queue each time, so dead-letter sightings are counted, not judged.
+ * Publish attempts of one id (`attempt`) are counted apart: `republished` ids reached consumers
+ * through more than one attempt, `deduplicated` retries the broker confirmed without storing.
  *
  * Pure TypeScript: it runs in Node on histories collected from the browser.
  */
 
 export type HistoryEvent =
   | { type: 'publish-attempt'; id: string; attempt?: number; producer?: string }
-  | { type: 'publish-confirmed'; id: string; attempt?: number }
+  /**
+   * `retried`: confirmed after at least one retry (the client's own, or a new attempt);
+   * `duplicate`: the broker already held this id and confirmed the retry without storing it.
+   */
+  | { type: 'publish-confirmed'; id: string; attempt?: number; retried?: boolean; duplicate?: boolean }
   | { type: 'publish-failed'; id: string; attempt?: number; code?: string }
-  | { type: 'delivered'; id: string; attempt?: number; redelivered: boolean; consumer: string; queue?: string; at?: number }
+  | { type: 'delivered'; id: string; attempt?: number; redelivered: boolean; consumer: string; queue?: string; at?: number; epoch?: number }
   | { type: 'acked'; id: string; attempt?: number; consumer: string; queue?: string }
   | { type: 'dead-lettered'; id: string; attempt?: number; reason: string; redelivered?: boolean; consumer?: string; queue?: string; at?: number }
-  | { type: 'final-drain'; id: string; attempt?: number; redelivered: boolean; queue?: string; at?: number }
+  | { type: 'final-drain'; id: string; attempt?: number; redelivered: boolean; queue?: string; at?: number; epoch?: number }
 
 export interface CheckResult {
   /** Distinct ids the application tried to publish, and publish attempts in all. */
@@ -40,16 +48,20 @@ export interface CheckResult {
   drained: number
   /** Confirmed, but never acked, dead-lettered or drained. Must be 0. */
   lost: number
-  /** Copies seen more than once in a queue, every later sighting flagged redelivered. */
+  /** Ids seen more than once in a queue, every later sighting flagged redelivered. */
   duplicatedFlagged: number
-  /** Copies seen again without the redelivered flag. Must be 0. */
+  /** Ids seen again without the redelivered flag (in any attempt). Must be 0. */
   duplicatedUnflagged: number
-  /** Copies acked more than once (processed twice; a subset of the duplicates). */
+  /** Ids acked more than once (processed twice; a subset of the duplicates). */
   ackedTwice: number
-  /** Copies seen more than once in the dead-letter queue (informational). */
+  /** Ids seen more than once in the dead-letter queue (informational). */
   deadLetteredTwice: number
-  /** Ids that reached consumers through more than one publish attempt (publisher retries). */
+  /** Ids that reached consumers through more than one publish attempt (stored again by a retry). */
   republished: number
+  /** Ids confirmed after at least one retry. */
+  retried: number
+  /** Retries the broker recognised and confirmed without storing the message again. */
+  deduplicated: number
   /** Seen (delivered, acked, dead-lettered, drained) but never attempted. */
   unexpected: number
   /** Never confirmed, but seen: the broker kept a message whose outcome the publisher did not learn. */
@@ -66,12 +78,16 @@ export interface CheckResult {
 
 interface Sighting {
   redelivered: boolean
+  /** Who saw it: a consumer, or the final drain (after every delivery). */
+  by: string
+  drain: boolean
   at: number
+  epoch: number | undefined
   order: number
 }
 
-interface Copy {
-  /** Per queue: its sightings (deliveries and the final drain). */
+interface Copies {
+  /** Per queue: the id's sightings (deliveries and the final drain), from every attempt. */
   sightings: Map<string, Sighting[]>
   /** Sightings in the dead-letter queue. */
   dead: number
@@ -80,11 +96,32 @@ interface Copy {
 
 const copyKey = (id: string, attempt: number | undefined): string => `${id}#${attempt ?? 0}`
 
+/** True when the history orders sighting `a` before sighting `b`. */
+function before(a: Sighting, b: Sighting): boolean {
+  if (a.epoch !== undefined && b.epoch !== undefined && a.epoch !== b.epoch) return a.epoch < b.epoch
+  if (a.drain !== b.drain) return b.drain
+  if (a.by !== b.by) return false
+  return a.at < b.at || (a.at === b.at && a.order < b.order)
+}
+
+/** At most one unflagged sighting, and none that the history orders after another sighting. */
+function unflaggedAgain(list: Sighting[]): boolean {
+  let unflagged = 0
+  for (const s of list) {
+    if (s.redelivered) continue
+    if (++unflagged > 1) return true
+    if (list.some((other) => other !== s && before(other, s))) return true
+  }
+  return false
+}
+
 export function check(history: Iterable<HistoryEvent>, options: { sample?: number } = {}): CheckResult {
   const sample = options.sample ?? 10
   const attemptedIds = new Set<string>()
   const attemptedCopies = new Set<string>()
   let attempts = 0
+  let deduplicated = 0
+  let retried = 0
   const confirmedIds = new Set<string>()
   const ackedIds = new Set<string>()
   const deadIds = new Set<string>()
@@ -92,19 +129,18 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
   const seenIds = new Set<string>()
   /** id → the attempts of it that were seen */
   const seenAttempts = new Map<string, Set<number>>()
-  const copies = new Map<string, Copy>()
+  const copies = new Map<string, Copies>()
   const unexpectedIds = new Set<string>()
   const reasons: Record<string, number> = {}
   let redeliveries = 0
 
-  const copyOf = (id: string, attempt: number | undefined): Copy => {
-    const key = copyKey(id, attempt)
-    let copy = copies.get(key)
-    if (!copy) {
-      copy = { sightings: new Map(), dead: 0, acks: 0 }
-      copies.set(key, copy)
+  const copiesOf = (id: string): Copies => {
+    let entry = copies.get(id)
+    if (!entry) {
+      entry = { sightings: new Map(), dead: 0, acks: 0 }
+      copies.set(id, entry)
     }
-    return copy
+    return entry
   }
   const seen = (id: string, attempt: number | undefined) => {
     seenIds.add(id)
@@ -114,15 +150,19 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
     if (!attemptedCopies.has(copyKey(id, attempt))) unexpectedIds.add(id)
   }
   let order = 0
-  const sighting = (id: string, attempt: number | undefined, queue: string | undefined, redelivered: boolean, at: number | undefined) => {
-    seen(id, attempt)
-    if (redelivered) redeliveries++
-    const copy = copyOf(id, attempt)
-    const q = queue ?? ''
-    const entry = { redelivered, at: at ?? -Infinity, order: order++ }
-    const list = copy.sightings.get(q)
-    if (list) list.push(entry)
-    else copy.sightings.set(q, [entry])
+  const sighting = (
+    event: { id: string; attempt?: number; queue?: string; redelivered: boolean; at?: number; epoch?: number },
+    by: string,
+    drain: boolean,
+  ) => {
+    seen(event.id, event.attempt)
+    if (event.redelivered) redeliveries++
+    const entry = copiesOf(event.id)
+    const q = event.queue ?? ''
+    const s: Sighting = { redelivered: event.redelivered, by, drain, at: event.at ?? -Infinity, epoch: event.epoch, order: order++ }
+    const list = entry.sightings.get(q)
+    if (list) list.push(s)
+    else entry.sightings.set(q, [s])
   }
 
   for (const event of history) {
@@ -134,26 +174,28 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
         break
       case 'publish-confirmed':
         confirmedIds.add(event.id)
+        if (event.duplicate) deduplicated++
+        if (event.retried || (event.attempt ?? 1) > 1) retried++
         break
       case 'publish-failed':
         break
       case 'delivered':
-        sighting(event.id, event.attempt, event.queue, event.redelivered, event.at)
+        sighting(event, `consumer:${event.consumer}`, false)
         break
       case 'acked':
         seen(event.id, event.attempt)
         ackedIds.add(event.id)
-        copyOf(event.id, event.attempt).acks++
+        copiesOf(event.id).acks++
         break
       case 'dead-lettered':
         seen(event.id, event.attempt)
         if (event.redelivered) redeliveries++
-        copyOf(event.id, event.attempt).dead++
+        copiesOf(event.id).dead++
         deadIds.add(event.id)
         reasons[event.reason] = (reasons[event.reason] ?? 0) + 1
         break
       case 'final-drain':
-        sighting(event.id, event.attempt, event.queue, event.redelivered, event.at)
+        sighting(event, 'drain', true)
         drainedIds.add(event.id)
         break
     }
@@ -166,22 +208,19 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
   let ackedTwice = 0
   let deadLetteredTwice = 0
   const unflagged: string[] = []
-  const byTime = (x: Sighting, y: Sighting) => x.at - y.at || x.order - y.order
-  for (const [key, copy] of copies) {
-    if (copy.acks > 1) ackedTwice++
-    if (copy.dead > 1) deadLetteredTwice++
+  for (const [id, entry] of copies) {
+    if (entry.acks > 1) ackedTwice++
+    if (entry.dead > 1) deadLetteredTwice++
     let more = false
     let bad = false
-    for (const list of copy.sightings.values()) {
+    for (const list of entry.sightings.values()) {
       if (list.length < 2) continue
       more = true
-      list.sort(byTime)
-      for (let i = 1; i < list.length; i++) if (!list[i]!.redelivered) bad = true
+      if (unflaggedAgain(list)) bad = true
     }
-    if (bad) unflagged.push(key)
+    if (bad) unflagged.push(id)
     else if (more) duplicatedFlagged++
   }
-
   let republished = 0
   for (const set of seenAttempts.values()) if (set.size > 1) republished++
 
@@ -207,6 +246,8 @@ export function check(history: Iterable<HistoryEvent>, options: { sample?: numbe
     ackedTwice,
     deadLetteredTwice,
     republished,
+    retried,
+    deduplicated,
     unexpected,
     recovered,
     redeliveries,

@@ -30,6 +30,8 @@ export interface Scenario {
   /** Ids per producer role. */
   quota: number
   processMs: number
+  /** Producers let the client retry a publish lost with the link (Producer retry) before their own retry. */
+  clientRetry?: boolean
   rejectEvery?: number
   expireEvery?: number
   /** Nemeses in rotation, and how many faults to inject. */
@@ -277,6 +279,7 @@ export class Run {
         kind, role: name, url: this.url, queues: this.queues, count: quota, window: s.window,
         ...(s.rejectEvery ? { rejectEvery: s.rejectEvery } : {}),
         ...(s.expireEvery ? { expireEvery: s.expireEvery } : {}),
+        ...(s.clientRetry ? { clientRetry: true } : {}),
       }
     } else {
       config = { kind, role: name, url: this.url, queues: [...this.queues, DLQ], prefetch: s.prefetch, processMs: s.processMs }
@@ -540,7 +543,7 @@ export class Run {
 // ------------------------------------------------------------ report
 
 export function table(results: ScenarioResult[]): string {
-  const head = ['scenario', 'messages', 'faults', 'lost', 'dup flagged', 'dup unflagged', 'unexpected', 'recovered', 'republished', 'dead-lettered', 'time']
+  const head = ['scenario', 'messages', 'faults', 'lost', 'dup flagged', 'dup unflagged', 'unexpected', 'recovered', 'republished', 'deduplicated', 'dead-lettered', 'time']
   const rows = results.map((r) => [
     r.scenario,
     String(r.messages),
@@ -551,6 +554,7 @@ export function table(results: ScenarioResult[]): string {
     String(r.check.unexpected),
     String(r.check.recovered),
     String(r.check.republished),
+    String(r.check.deduplicated),
     String(r.check.deadLettered),
     `${Math.round(r.ms / 1000)} s`,
   ])
@@ -566,6 +570,7 @@ export function table(results: ScenarioResult[]): string {
       sum((r) => r.check.unexpected),
       sum((r) => r.check.recovered),
       sum((r) => r.check.republished),
+      sum((r) => r.check.deduplicated),
       sum((r) => r.check.deadLettered),
       `${Math.round(results.reduce((n, r) => n + r.ms, 0) / 1000)} s`,
     ])
@@ -582,7 +587,7 @@ export function details(results: ScenarioResult[]): string {
     const kinds = Object.entries(r.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ')
     const c = r.check
     lines.push(
-      `${r.scenario}: ${c.attempts} publish attempts for ${c.attempted} ids; ${c.confirmed} confirmed, ${c.acked} acked, ${c.deadLettered} dead-lettered (${Object.entries(c.reasons).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.drained} left for the final drain; ${c.redeliveries} deliveries flagged redelivered; broker epochs ${r.epochs.join(', ')}; faults: ${kinds}`,
+      `${r.scenario}: ${c.attempts} publish attempts for ${c.attempted} ids; ${c.confirmed} confirmed, ${c.acked} acked, ${c.deadLettered} dead-lettered (${Object.entries(c.reasons).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.drained} left for the final drain; ${c.redeliveries} deliveries flagged redelivered; ${c.retried} publishes confirmed after a retry, ${c.deduplicated} of them deduplicated by the broker, ${c.republished} ids stored again by a new attempt; broker epochs ${r.epochs.join(', ')}; faults: ${kinds}`,
     )
     const f = r.fuzz
     if (f) {

@@ -86,6 +86,7 @@ describe('reliability: accounting under faults', () => {
         const { check } = result
         const summary = JSON.stringify({ ...check, reasons: check.reasons, faultsByKind: result.faultsByKind, drained: result.drained, epochs: result.epochs, notes: result.notes.slice(0, 20) }, null, 1)
         if (echo || !check.ok) console.log(`${scenario.name}: ${summary}`)
+        if (scenario.clientRetry) console.log(`${scenario.name}: ${check.retried} publishes confirmed after a retry, ${check.deduplicated} of them deduplicated by the broker, ${check.redeliveries} deliveries flagged redelivered, ${result.faults} faults, ${check.confirmed} confirmed`)
         expect(check.lost, summary).toBe(0)
         expect(check.duplicatedUnflagged, summary).toBe(0)
         expect(check.unexpected, summary).toBe(0)

@@ -25,6 +25,14 @@ const base = {
   expireEvery: 61,
 } satisfies Partial<Scenario>
 
+/** Finding 4 of issue 17: consumers live while the SharedWorker is killed mid-stream, publishers retrying. */
+const killsWithLiveConsumers = {
+  ...base,
+  name: 'broker kills, live consumers, retried publishes',
+  nemeses: ['broker-kill'],
+  clientRetry: true,
+} satisfies Partial<Scenario>
+
 export const SHORT: Scenario[] = [
   { ...base, name: 'mixed faults', messages: 3000, quota: 750, nemeses: EVERY, faults: EVERY.length, pause: [300, 600], seed: 1 },
   {
@@ -38,6 +46,7 @@ export const SHORT: Scenario[] = [
     fuzz: { durationMs: 3000, sessions: 3, resets: 3 },
     seed: 2,
   },
+  { ...killsWithLiveConsumers, messages: 1500, quota: 500, faults: 15, pause: [100, 300], seed: 3 },
 ]
 
 export const LONG: Scenario[] = [
@@ -54,4 +63,5 @@ export const LONG: Scenario[] = [
     fuzz: { durationMs: 25_000, sessions: 4, resets: 10 },
     seed: 13,
   },
+  { ...killsWithLiveConsumers, messages: 20_000, quota: 2500, faults: 40, pause: [500, 1500], seed: 14 },
 ]

@@ -482,6 +482,17 @@ export function storageContract(
         expect(await s.countMessages('q')).toBe(19)
       })
 
+      it("keeps a message's publish id (the deduplication window's) through an update and a reopen", async () => {
+        let s = await opened()
+        await s.apply([
+          { kind: 'queue.put', queue: queue('q') },
+          ...putAll([message('q', 1, { publishId: 'p-1' }), message('q', 2)]),
+        ])
+        await s.apply([{ kind: 'message.update', queue: 'q', seq: 1, redelivered: true, deliveryCount: 1 }])
+        s = await restart(s)
+        expect(await s.loadMessages('q', 0, 10)).toEqual([message('q', 1, { publishId: 'p-1', redelivered: true, deliveryCount: 1 }), message('q', 2)])
+      })
+
       it('loads 10,000 messages in order (written in 10 turns of 1,000)', async () => {
         let s = await opened()
         for (let turn = 0; turn < 10; turn++) {

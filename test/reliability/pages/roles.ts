@@ -1,7 +1,7 @@
 // The workload of a reliability run, the same in a page and in a dedicated worker: producers
 // that publish numbered messages with confirms and retry every publish whose outcome they do
-// not know (as a new attempt, so the checker can tell the publisher's duplicates from the
-// broker's), consumers that log a delivery and its ack to the harness BEFORE acking, and the
+// not know (a new attempt of the same publish id: the broker deduplicates or flags it; the
+// attempt number in the body tells the checker which copy it sees), consumers that log a delivery and its ack to the harness BEFORE acking, and the
 // final drain. Every event reaches the harness (Node) through `sink`; an event the checker
 // relies on is awaited there before the broker hears of the act.
 import { Connection, registerTransport, type Consumer, type Message, type Producer } from '../../../src/client/index.js'
@@ -40,6 +40,8 @@ export interface ProducerConfig {
   expireEvery?: number
   /** Publish attempts per message before giving up. */
   maxAttempts?: number
+  /** Let the client retry a publish lost with the link itself (Producer retry) before the role's own retry. */
+  clientRetry?: boolean
 }
 
 export interface ConsumerConfig {
@@ -123,7 +125,10 @@ export function runProducer(config: ProducerConfig, sink: Sink): RunningRole {
   const producers = new WeakMap<Connection, Producer<WorkBody>>()
   const producerOf = (c: Connection) => {
     let producer = producers.get(c)
-    if (!producer) producers.set(c, (producer = c.producer<WorkBody>({ retry: false })))
+    if (!producer) {
+      const retry = config.clientRetry ? { retry: true, retryPolicy: { maxRetries: 50, intervalStart: 20, intervalStep: 20, intervalMax: 500 } } : { retry: false }
+      producers.set(c, (producer = c.producer<WorkBody>(retry)))
+    }
     return producer
   }
 
@@ -144,16 +149,19 @@ export function runProducer(config: ProducerConfig, sink: Sink): RunningRole {
     const body: WorkBody = { id, a: 1 }
     if (config.rejectEvery && index % config.rejectEvery === config.rejectEvery - 1) body.f = 'r'
     const expire = config.expireEvery !== undefined && index % config.expireEvery === config.expireEvery - 1
+    // The client's own retries (clientRetry) are counted, not logged as attempts: the body stays the same.
+    let retries = 0
+    const retryPolicy = { onRetry: () => void retries++ }
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await log.now({ type: 'publish-attempt', id, attempt, producer: role })
       const c = await connection()
       if (!c) return
       try {
-        await producerOf(c).publish(
+        const confirm = await producerOf(c).publish(
           { ...body, a: attempt },
-          { routingKey: queue.name, declare, ...(expire ? { expiration: 3 } : {}) },
+          { routingKey: queue.name, declare, publishId: id, repeated: attempt > 1, retryPolicy, ...(expire ? { expiration: 3 } : {}) },
         )
-        log.push({ type: 'publish-confirmed', id, attempt })
+        log.push({ type: 'publish-confirmed', id, attempt, ...(retries > 0 ? { retried: true } : {}), ...(confirm.duplicate ? { duplicate: true } : {}) })
         return
       } catch (error) {
         log.push({ type: 'publish-failed', id, attempt, code: errorCode(error) })
