@@ -13,6 +13,8 @@ import {
   managementChannelName,
   managementDirectoryName,
   MANAGEMENT_METHODS,
+  parseDirectorySignal,
+  parseManagementSignal,
   type DirectorySignal,
   type ManagementMethod,
   type ManagementSignal,
@@ -92,14 +94,14 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
   const announce = new BroadcastChannel(managementChannelName(vhost))
   announce.onmessage = (event: MessageEvent) => {
     if (stopped) return
-    const signal = parseSignal(event.data)
+    const signal = parseManagementSignal(event.data)
     if (signal?.op === 'management.open') open(signal.consoleId)
     else if (signal?.op === 'management.close') close(signal.consoleId)
   }
 
   const directory = new BroadcastChannel(managementDirectoryName())
   directory.onmessage = (event: MessageEvent) => {
-    if (stopped || (event.data as { op?: unknown } | null)?.op !== 'vhosts?') return
+    if (stopped || parseDirectorySignal(event.data)?.op !== 'vhosts?') return
     directory.postMessage({ op: 'vhost', vhost, epoch: broker.epoch, brokerId: broker.brokerId } satisfies DirectorySignal)
   }
 
@@ -117,12 +119,4 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
     for (const id of [...consoles.keys()]) close(id)
     service.close()
   }
-}
-
-function parseSignal(data: unknown): ManagementSignal | undefined {
-  if (typeof data !== 'object' || data === null) return undefined
-  const { op, consoleId } = data as { op?: unknown; consoleId?: unknown }
-  if (typeof consoleId !== 'string' || consoleId.length === 0 || consoleId.length > 200) return undefined
-  if (op === 'management.open' || op === 'management.close') return { op, consoleId }
-  return undefined
 }

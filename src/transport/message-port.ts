@@ -5,15 +5,8 @@
  * whether it beats the default. A port is tied to one worker instance: the wire is opened
  * again (on the new worker) after every broker restart.
  */
+import type { AttachMessage } from '../protocol/notices.js'
 import type { OpenWire } from './client-link.js'
-
-/** What the window posts on the SharedWorker's port to hand over a link's port. */
-export interface AttachMessage {
-  readonly op: 'attach'
-}
-
-export const isAttachMessage = (data: unknown): data is AttachMessage =>
-  typeof data === 'object' && data !== null && (data as { op?: unknown }).op === 'attach'
 
 /** Opens a MessageChannel to the worker behind `workerPort()` (read at every (re)open). */
 export const portWire =

@@ -12,6 +12,7 @@
  * ```
  */
 import type { Welcome } from '../protocol/frames.js'
+import { parsePortNotice } from '../protocol/notices.js'
 import { broadcastWire } from './broadcast-channel.js'
 import { ClientLink, type OpenWire } from './client-link.js'
 import { brokerRunning, electedHost, onElected, type Elector } from './elect.js'
@@ -93,7 +94,7 @@ function startWorker(name: string, factory: SharedWorkerFactory, replace: Starte
   })
   // The broker announces itself on every port when it is ready: say hello at once.
   worker.port.onmessage = (event) => {
-    if ((event.data as { op?: unknown } | null)?.op !== 'ready') return
+    if (parsePortNotice(event.data)?.op !== 'ready') return
     for (const link of state.links) link.nudge()
   }
   state.current = started
