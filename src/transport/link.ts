@@ -1,6 +1,7 @@
 /**
  * A Link carries frames between one client and the broker. Implementations:
- * in-process (memory://), BroadcastChannel (shared://, the default) and MessagePort.
+ * in-process (memory://), and for shared:// a MessagePort (windows' default) or BroadcastChannel
+ * (workers' only link).
  * A link does the hello/welcome handshake itself and comes back on its own after the
  * broker restarts; the client only sees `welcome` (compare epochs) and `down`.
  */

@@ -37,6 +37,8 @@ export interface Scenario {
   faults: number
   /** Pause between two faults (ms), chosen at random in this range. */
   pause: [number, number]
+  /** 'broadcast': windows too use the BroadcastChannel link (default: their default, the MessagePort). */
+  link?: 'broadcast'
   /** Run the protocol fuzzer in a tab of its own while the workload runs. */
   fuzz?: Pick<FuzzConfig, 'intervalMs' | 'sessions' | 'resets'> & { durationMs: number }
   seed: number
@@ -182,7 +184,8 @@ export class Run {
     this.rig = rig
     this.scenario = scenario
     this.vhost = `rel-${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${scenario.seed}`
-    this.url = `shared://${this.vhost}`
+    // The windows' link: the default (a MessagePort), or BroadcastChannel everywhere (read by the roles).
+    this.url = `shared://${this.vhost}${scenario.link === 'broadcast' ? '?link=broadcast' : ''}`
     this.queues = Array.from({ length: scenario.queues }, (_, i) => `rel.q${i}`)
     this.rand = random(scenario.seed)
     this.pool = scenario.messages
