@@ -8,10 +8,12 @@
  * Sessions: every welcome carries a fresh unguessable session id, and a batch's commands run
  * only when the batch names the sender's live session (and came through that session's port,
  * for the MessagePort link); anything else is answered `unknown-session`, and the client says
- * hello again. A goodbye ends only the session it names, and a hello never replaces a live
- * session unless it names it, or the client's Web Lock is gone (the session is then dropped by
+ * hello again. A goodbye ends only the session it names, and a hello never replaces a session
+ * in use unless it names it, or the client's Web Lock is gone (the session is then dropped by
  * the lock watch, and the next hello opens a new one). So a stale or buggy context, or a
  * forged frame that does not know the session id, cannot end or take over a client's session.
+ * (A session no batch has named yet may have lost its welcome: a hello repeats it, or moves
+ * the session to the medium the hello came through.)
  *
  * What it cannot do: BroadcastChannel carries no sender identity and every context of the
  * origin can listen on the broker channel, so a hostile same-origin script can read the
@@ -65,6 +67,8 @@ interface Session {
   readonly id: string
   /** The session id its welcome carried. */
   readonly token: string
+  /** A batch named it: the client has its welcome. */
+  used: boolean
   endpoint: Endpoint
   /** The port the session came through; undefined for BroadcastChannel sessions. */
   via: object | undefined
@@ -242,6 +246,7 @@ export class LinkHost {
     }
     // A port session hears only its own port; a BroadcastChannel session only the channel.
     if (session.via !== via?.port || session.token !== named) return undefined
+    session.used = true
     return session
   }
 
@@ -255,13 +260,23 @@ export class LinkHost {
     }
     const existing = this.#sessions.get(from)
     if (existing !== undefined) {
-      // A live session stands unless the hello names it: a hello resent before the welcome
-      // arrived, a stale context of the same id or a forged hello changes nothing. Once the
-      // client's lock is gone, the watch drops the session and the next hello gets through.
+      // A session in use stands unless the hello names it: a stale context of the same id or a
+      // forged hello changes nothing. Once the client's lock is gone, the watch drops the
+      // session and the next hello gets through.
       if (this.#broker.hasClient(from) && hello.session !== existing.token) {
-        this.stats.dropped++
-        this.stats.refusedHellos++
-        return
+        if (existing.used) {
+          this.stats.dropped++
+          this.stats.refusedHellos++
+          return
+        }
+        // Never used: its welcome may not have reached the client. A hello resent before it
+        // arrived hears it again; one from another medium (a window whose port went quiet
+        // while its SharedWorker waited, now saying hello over BroadcastChannel) gets a
+        // session there. Either way nothing of the client's is lost.
+        if (existing.via === via?.port) {
+          existing.outbox.push(this.#welcome(existing))
+          return
+        }
       }
       this.#drop(existing)
     }
@@ -286,7 +301,7 @@ export class LinkHost {
       4096,
       'microtask',
     )
-    const session: Session = { id, token: newSessionId(), endpoint, via: via?.port, outbox, liveness: new AbortController() }
+    const session: Session = { id, token: newSessionId(), used: false, endpoint, via: via?.port, outbox, liveness: new AbortController() }
     this.#sessions.set(id, session)
     this.stats.opened++
     const info = hello.name === undefined ? { kind: hello.kind } : { kind: hello.kind, name: hello.name }
