@@ -109,8 +109,12 @@ export class LinkHost {
   readonly #unknownInterval: number
   readonly #now: () => number
   #closed = false
-  /** Batches waiting for their next slice, by sender, in arrival order. */
-  readonly #pending = new Map<string, Work[]>()
+  /**
+   * Batches waiting for their next slice, in arrival order, by sender: a port (it carries one
+   * client), or on the broker channel a client id and the session its batch names. A post in a
+   * client's name that does not name its session neither waits behind its work nor holds it up.
+   */
+  readonly #pending = new Map<object | string, Work[]>()
   #sliceScheduled = false
 
   constructor(broker: Broker, options: LinkHostOptions) {
@@ -158,7 +162,8 @@ export class LinkHost {
       return
     }
     const { from, session, frames } = batch
-    const queued = this.#pending.get(from)
+    const sender = via?.port ?? `${from}\n${session ?? ''}`
+    const queued = this.#pending.get(sender)
     if (queued === undefined && frames.length <= SLICE) {
       this.#run({ from, session, frames, next: 0, via }, frames.length)
       return
@@ -168,7 +173,7 @@ export class LinkHost {
     // back the acks (and so the deliveries) of every consumer behind it.
     const work: Work = { from, session, frames, next: 0, via }
     if (queued) queued.push(work)
-    else this.#pending.set(from, [work])
+    else this.#pending.set(sender, [work])
     this.#scheduleSlice()
   }
 
@@ -215,7 +220,7 @@ export class LinkHost {
       this.#pending.clear()
       return
     }
-    for (const [from, queue] of [...this.#pending]) {
+    for (const [sender, queue] of [...this.#pending]) {
       let budget = SLICE
       while (budget > 0 && queue.length > 0) {
         const work = queue[0]!
@@ -227,7 +232,7 @@ export class LinkHost {
         }
         if (work.next >= work.frames.length) queue.shift()
       }
-      if (queue.length === 0) this.#pending.delete(from)
+      if (queue.length === 0) this.#pending.delete(sender)
     }
     if (this.#pending.size > 0) this.#scheduleSlice()
   }
@@ -239,7 +244,7 @@ export class LinkHost {
     if (!this.#broker.hasClient(from)) {
       // The engine closed the connection (a hard error): the session is over. What the engine
       // said last still goes out (the failing command's error, connection.closed), or a client
-      // that sent more in the same batch would only ever hear 'unknown-client'.
+      // that sent more in the same batch would only ever hear 'unknown-session'.
       session.outbox.flush()
       this.#drop(session)
       return undefined

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { Broker } from '../../src/engine/broker.js'
 import { LinkHost } from '../../src/hosts/broadcast-host.js'
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
+import { clientChannelName } from '../../src/transport/names.js'
 import { sleep } from './helpers.js'
 
 function fakeBroker() {
@@ -54,6 +55,26 @@ describe('LinkHost slices', () => {
     expect(seenA).toEqual(Array.from({ length: 1001 }, (_, n) => n))
     expect(seen.findIndex(([from]) => from === b)).toBeLessThanOrEqual(256)
     expect(host.stats.commands).toBe(1002)
+    host.close()
+  })
+
+  it("a post in a client's name that does not name its session is handled at once, not behind that client's work", async () => {
+    const { broker, seen } = fakeBroker()
+    const host = new LinkHost(broker, { vhost: 'slices' })
+    const [a] = ids as [string, string]
+    // Over the broker channel, where anyone can post in a's name.
+    const inbox = new BroadcastChannel(clientChannelName('slices', a))
+    let session: string | undefined
+    inbox.onmessage = (event: MessageEvent<Array<{ op: string; session?: string }>>) => void (session ??= event.data.find((f) => f.op === 'welcome')?.session)
+    host.receive(hello(a))
+    for (let i = 0; i < 100 && session === undefined; i++) await sleep(1)
+    inbox.close()
+    host.receive({ from: a, session, frames: Array.from({ length: 1000 }, (_, n) => ({ op: 'basic.ack', channel: 1, deliveryTag: n + 1, n })) })
+    const dropped = host.stats.dropped
+    host.receive({ from: a, frames: [{ op: 'basic.ack', channel: 1, deliveryTag: 1, n: -1 }, { op: 'basic.ack', channel: 1, deliveryTag: 2, n: -2 }] })
+    expect(host.stats.dropped - dropped).toBe(2)
+    for (let i = 0; i < 100 && seen.length < 1000; i++) await sleep(5)
+    expect(seen.map(([, n]) => n)).toEqual(Array.from({ length: 1000 }, (_, n) => n))
     host.close()
   })
 })
