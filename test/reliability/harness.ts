@@ -591,7 +591,7 @@ export function details(results: ScenarioResult[]): string {
     if (f) {
       const refused = Object.values(f.account.perKind).reduce((n, k) => n + k.frames, 0)
       lines.push(
-        `  fuzzer: ${f.frames} frames in ${f.posts} posts (${Object.entries(f.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${refused} bad frames that reached the host readable, ${f.account.unaccounted} unaccounted: ${f.ok} answered ok, ${f.errors} answered with typed errors (${Object.entries(f.codes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}), the rest dropped and counted; ${f.account.unreadable} posts arrived unreadable (counted once each); ${f.resets} forged goodbyes; ${f.violations.length} contract violations; broker epoch ${f.epochBefore} → ${f.epochAfter}`,
+        `  fuzzer: ${f.frames} frames in ${f.posts} posts (${Object.entries(f.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${refused} bad frames that reached the host readable, ${f.account.unaccounted} unaccounted: ${f.ok} answered ok, ${f.errors} answered with typed errors (${Object.entries(f.codes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}), the rest dropped and counted; ${f.account.unreadable} posts arrived unreadable (counted once each); ${f.resets} session forgeries (${Object.entries(f.resetsBy ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}); ${f.violations.length} contract violations; broker epoch ${f.epochBefore} → ${f.epochAfter}`,
       )
     }
     if (r.notes.length > 0) lines.push(`  notes: ${r.notes.slice(0, 10).join(' | ')}`)
