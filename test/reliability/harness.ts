@@ -520,12 +520,14 @@ export class Run {
       } satisfies FuzzConfig,
     )
     // The broker may still be working through the last posts: wait until its counters settle.
-    const batches = (i: InspectReply | null) => i?.host.batches ?? -1
+    // (and its counters: a command that waits for a storage write is counted when it settles).
+    const mark = (i: InspectReply | null) =>
+      i ? `${i.host.batches}/${i.host.dropped}/${i.broker.droppedFrames}/${i.broker.rejectedFrames}` : ''
     let after = await this.inspect()
     for (let i = 0; i < 20; i++) {
       await sleep(250)
       const next = await this.inspect()
-      const settled = batches(next) === batches(after)
+      const settled = mark(next) === mark(after)
       after = next
       if (settled) break
     }

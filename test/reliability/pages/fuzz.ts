@@ -142,6 +142,8 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     id: string
     /** The session id and broker epoch of our last welcome. */
     token: string | undefined
+    /** The session a goodbye was sent for, until the broker says it is over. */
+    leaving?: string | undefined
     epoch: number | undefined
     inbox: BroadcastChannel
     release: () => void
@@ -214,6 +216,8 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
         } else if (frame.op === 'welcome') {
           session.token = frame.session as string
           session.epoch = frame.epoch as number
+        } else if (frame.op === 'unknown-session' && session.leaving !== undefined) {
+          if (frame.session === session.leaving) session.leaving = undefined
         } else if (frame.op === 'unknown-session' && (frame.session === undefined ? frame.epoch !== session.epoch : frame.session === session.token)) {
           // (As a real client does: one naming no session is about ours only from another broker.)
           session.channels = []
@@ -542,11 +546,21 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     last = report.ok + report.errors
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
-  for (const s of sessions) {
-    post(s.id, [{ op: 'goodbye', clientId: s.id, session: s.token }], 'session')
-    s.inbox.close()
-    s.release()
-  }
+  // Say goodbye, and listen until the broker says the session is over: every reply it sent
+  // before comes first on the same channel, and a reply settled after (a storage write) is owed
+  // to a session that has ended, which the engine counts.
+  await Promise.all(
+    sessions.map(async (s) => {
+      const ended = s.token
+      if (ended !== undefined) {
+        s.leaving = ended
+        post(s.id, [{ op: 'goodbye', clientId: s.id, session: ended }], 'session')
+        for (let i = 0; i < 500 && s.leaving !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      s.inbox.close()
+      s.release()
+    }),
+  )
   report.realClients = realIds.size
   broker.close()
   listener.close()
