@@ -48,10 +48,10 @@ out.push(
       ['`broadcast-channel` (npm) tab → tab', ...sizes.map((s) => cell(`lib/${s}`))],
       ['**Warren** work queue, acks, prefetch 100, `link: \'broadcast\'`', ...sizes.map((s) => cell(`warren-ack/${s}`))],
       ['**Warren** work queue, noAck, `link: \'broadcast\'`', ...sizes.map((s) => cell(`warren-noack/${s}`))],
-      ['**Warren** work queue, acks, prefetch 100, MessagePort link (`link: \'port\'`)', ...sizes.map((s) => cell(`warren-ack-port/${s}`))],
-      ['Warren (acks, port link) / bare BroadcastChannel', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `bc/${s}`))],
-      ['Warren (acks, port link) / batched bare relay (MessagePorts)', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `relay-port-batch/${s}`))],
-      ['Warren (acks, port link) / `broadcast-channel`', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `lib/${s}`))],
+      ['**Warren** work queue, acks, prefetch 100, MessagePort link (the default in windows)', ...sizes.map((s) => cell(`warren-ack-port/${s}`))],
+      ['Warren (acks, default port link) / bare BroadcastChannel', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `bc/${s}`))],
+      ['Warren (acks, default port link) / batched bare relay (MessagePorts)', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `relay-port-batch/${s}`))],
+      ['Warren (acks, default port link) / `broadcast-channel`', ...sizes.map((s) => ratio(`warren-ack-port/${s}`, `lib/${s}`))],
       ['Warren (acks, BroadcastChannel link) / bare BroadcastChannel', ...sizes.map((s) => ratio(`warren-ack/${s}`, `bc/${s}`))],
     ],
   ),
@@ -64,7 +64,7 @@ out.push(
     ['', '1 tab', '4 tabs', '8 tabs'],
     ['small', '4k'].flatMap((s) => [
       [`bare BroadcastChannel, ${s}`, ...[1, 4, 8].map((n) => cell(`fan-bc-${n}/${s}`))],
-      [`**Warren**, ${s}`, ...[1, 4, 8].map((n) => cell(`fan-warren-${n}/${s}`))],
+      [`**Warren** (default port link), ${s}`, ...[1, 4, 8].map((n) => cell(`fan-warren-${n}/${s}`))],
       [`ratio, ${s}`, ...[1, 4, 8].map((n) => ratio(`fan-warren-${n}/${s}`, `fan-bc-${n}/${s}`))],
     ]),
   ),
@@ -80,12 +80,12 @@ out.push(
       ['bare relay through a SharedWorker (BroadcastChannel)', cell('rtt-relay-bc:p50'), cell('rtt-relay-bc:p99'), cell('rtt-relay-bc-load:p50'), cell('rtt-relay-bc-load:p99')],
       ['bare relay through a SharedWorker (MessagePorts)', cell('rtt-relay-port:p50'), cell('rtt-relay-port:p99'), cell('rtt-relay-port-load:p50'), cell('rtt-relay-port-load:p99')],
       ['**Warren** (BroadcastChannel link)', cell('rtt-warren:p50'), cell('rtt-warren:p99'), cell('rtt-warren-load:p50'), cell('rtt-warren-load:p99')],
-      ['**Warren** (MessagePort link, `link: \'port\'`)', cell('rtt-warren-port:p50'), cell('rtt-warren-port:p99'), '', ''],
+      ['**Warren** (MessagePort link, the default in windows)', cell('rtt-warren-port:p50'), cell('rtt-warren-port:p99'), '', ''],
     ],
   ),
 )
 out.push('')
-out.push('**Durable** (small messages; raw IndexedDB and Warren\'s broker both write from a SharedWorker)')
+out.push('**Durable** (small messages; raw IndexedDB and Warren\'s broker both write from a SharedWorker; Warren over the default port link)')
 out.push('')
 out.push(
   table(
@@ -103,7 +103,7 @@ out.push(
   ),
 )
 out.push('')
-out.push('**Startup, memory, size**')
+out.push('**Startup, memory, size** (Warren over the default link: a MessagePort in windows)')
 out.push('')
 out.push(
   table(

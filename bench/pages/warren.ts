@@ -1,7 +1,7 @@
 // Warren through its public client API over shared:// (the broker in a SharedWorker), the
 // way an app uses it: Connection, Producer, consumers with prefetch and acks.
 import { Connection, Exchange, Queue, registerTransport, type Consumer, type Message } from '../../src/client/index.js'
-import { connectShared, sharedConnector, useSharedWorker } from '../../src/transport/shared.js'
+import { connectShared, useSharedWorker } from '../../src/transport/shared.js'
 import { makeMessage, now, percentile, sleep, YIELD_EVERY, yieldTask, type Envelope, type Size } from './shapes.js'
 import type { Received } from './baselines.js'
 
@@ -22,13 +22,14 @@ export type LinkKind = 'broadcast' | 'port'
 
 const conns = new Map<string, Promise<Connection>>()
 
-/** This tab's connection to `vhost` (one per vhost and link kind). */
-export function connection(vhost = 'bench', link: LinkKind = 'broadcast'): Promise<Connection> {
+/** This tab's connection to `vhost` (one per vhost and link kind; default: the windows' default, the port). */
+export function connection(vhost = 'bench', link: LinkKind = 'port'): Promise<Connection> {
   const key = `${vhost}|${link}`
   let conn = conns.get(key)
   if (!conn) {
     const url = `shared://${vhost}`
-    conn = Connection.open(link === 'port' ? { url, transport: sharedConnector({ link: 'port' }), requestTimeout: 120_000 } : { url, requestTimeout: 120_000 })
+    // Explicit both ways (the public option): windows default to the port link, and the tables name the link.
+    conn = Connection.open({ url, link, requestTimeout: 120_000 })
     conns.set(key, conn)
   }
   return conn

@@ -57,6 +57,18 @@ export interface ConnectionOptions {
    */
   host?: ConnectOptions['host']
   /**
+   * `shared://` only: 'port' (default in a window that starts the SharedWorker: frames over a
+   * MessagePort, the faster link) or 'broadcast' (BroadcastChannel; the only link of dedicated
+   * and service workers, and the default there).
+   */
+  link?: ConnectOptions['link']
+  /**
+   * `shared://` in a window: starts the broker's SharedWorker (pass `name` through), e.g.
+   * `(name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name })`.
+   * Default: the factory given to `useSharedWorker`.
+   */
+  sharedWorker?: ConnectOptions['sharedWorker']
+  /**
    * 'strict': every persistent publish of this connection is confirmed only after its
    * IndexedDB transaction is flushed to disk (fsync), surviving an OS crash; about half the
    * throughput. Default 'relaxed' (or the broker's default, or the queue's x-durability).
@@ -134,6 +146,8 @@ export class Connection implements ChannelHost, AsyncDisposable {
       connectTimeout,
       ...(options.name ? { clientName: options.name } : {}),
       ...(options.host ? { host: options.host } : {}),
+      ...(options.link ? { link: options.link } : {}),
+      ...(options.sharedWorker ? { sharedWorker: options.sharedWorker } : {}),
     })
     try {
       const { link, welcome } = await Promise.race([connecting, timeout])

@@ -74,7 +74,10 @@ export interface ClientInfo {
 }
 
 export interface BrokerStats {
-  /** Frames that could not be parsed or came from unknown clients. */
+  /**
+   * Frames that could not be parsed or came from unknown clients, and commands whose reply was
+   * owed to a client that had gone (or reconnected) by the time it was ready.
+   */
   droppedFrames: number
   /** Frames answered with an error. */
   rejectedFrames: number
@@ -204,7 +207,9 @@ export class Broker {
   }
 
   private reply(client: ClientConnection, command: ClientCommand, result: unknown): void {
-    if (command.id !== undefined && this.state.clients.get(client.id) === client) client.send({ op: 'ok', id: command.id, result })
+    if (command.id === undefined) return
+    if (this.state.clients.get(client.id) === client) client.send({ op: 'ok', id: command.id, result })
+    else this.stats.droppedFrames++ // nobody to answer: still accounted for
   }
 
   private fail(client: ClientConnection, command: ClientCommand, error: unknown): void {

@@ -5,10 +5,20 @@
  * commands go to the engine, which checks them again field by field. Nothing a client posts
  * can make this throw.
  *
- * What it cannot do: BroadcastChannel carries no sender identity, so a same-origin script
- * can post batches in another client's name. A client's frames are only ever run as that
- * client (`from` must be a connected session), and port sessions only accept batches from
- * their own port; BroadcastChannel sessions trust `from`.
+ * Sessions: every welcome carries a fresh unguessable session id, and a batch's commands run
+ * only when the batch names the sender's live session (and came through that session's port,
+ * for the MessagePort link); anything else is answered `unknown-session`, and the client says
+ * hello again. A goodbye ends only the session it names, and a hello never replaces a session
+ * in use unless it names it, or the client's Web Lock is gone (the session is then dropped by
+ * the lock watch, and the next hello opens a new one). So a stale or buggy context, or a
+ * forged frame that does not know the session id, cannot end or take over a client's session.
+ * (A session no batch has named yet may have lost its welcome: a hello repeats it, or moves
+ * the session to the medium the hello came through.)
+ *
+ * What it cannot do: BroadcastChannel carries no sender identity and every context of the
+ * origin can listen on the broker channel, so a hostile same-origin script can read the
+ * session ids of BroadcastChannel clients there and act in their names. Port sessions' ids
+ * never travel on a BroadcastChannel.
  */
 import type { Broker } from '../engine/broker.js'
 import type { Hello, ServerFrame, Welcome } from '../protocol/frames.js'
@@ -17,6 +27,7 @@ import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher, postEach, queueTask } from '../transport/batch.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
 import { brokerChannelName, clientChannelName, clientLockName } from '../transport/names.js'
+import { newSessionId } from '../transport/session.js'
 
 /** Where a session's frames go: the client's own BroadcastChannel, or its port. */
 export interface Endpoint {
@@ -29,10 +40,12 @@ export interface HostStats {
   batches: number
   /** Commands handed to the engine. */
   commands: number
-  /** Posts that were not a batch, hellos refused, frames from unknown or foreign senders. */
+  /** Posts that were not a batch, hellos refused, frames from unknown or foreign senders or stale sessions. */
   dropped: number
-  /** 'unknown-client' answers sent. */
-  unknownClients: number
+  /** Hellos refused because the client id has a live session the hello did not name (counted in `dropped` too). */
+  refusedHellos: number
+  /** 'unknown-session' answers sent. */
+  unknownSessions: number
   /** Frames that could not be posted to a client (clone failures, closed channels). */
   postFailures: number
   /** Sessions opened and closed so far. */
@@ -43,14 +56,19 @@ export interface HostStats {
 export interface LinkHostOptions {
   vhost: string
   locks?: LockManagerLike
-  /** Minimum time between two 'unknown-client' answers to the same id (ms). */
+  /** Minimum time between two 'unknown-session' answers to the same client and session (ms). */
   unknownInterval?: number
   /** Clock for the rate limit (ms). */
   now?: () => number
 }
 
 interface Session {
+  /** The client id. */
   readonly id: string
+  /** The session id its welcome carried. */
+  readonly token: string
+  /** A batch named it: the client has its welcome. */
+  used: boolean
   endpoint: Endpoint
   /** The port the session came through; undefined for BroadcastChannel sessions. */
   via: object | undefined
@@ -66,13 +84,23 @@ const SLICE = 256
 /** A batch being run in slices. */
 interface Work {
   readonly from: string
+  readonly session: string | undefined
   readonly frames: readonly unknown[]
   next: number
   readonly via: { port: object; endpoint: Endpoint } | undefined
 }
 
 export class LinkHost {
-  readonly stats: HostStats = { batches: 0, commands: 0, dropped: 0, unknownClients: 0, postFailures: 0, opened: 0, closed: 0 }
+  readonly stats: HostStats = {
+    batches: 0,
+    commands: 0,
+    dropped: 0,
+    refusedHellos: 0,
+    unknownSessions: 0,
+    postFailures: 0,
+    opened: 0,
+    closed: 0,
+  }
   readonly vhost: string
   readonly #broker: Broker
   readonly #locks: LockManagerLike | undefined
@@ -81,8 +109,12 @@ export class LinkHost {
   readonly #unknownInterval: number
   readonly #now: () => number
   #closed = false
-  /** Batches waiting for their next slice, by sender, in arrival order. */
-  readonly #pending = new Map<string, Work[]>()
+  /**
+   * Batches waiting for their next slice, in arrival order, by sender: a port (it carries one
+   * client), or on the broker channel a client id and the session its batch names. A post in a
+   * client's name that does not name its session neither waits behind its work nor holds it up.
+   */
+  readonly #pending = new Map<object | string, Work[]>()
   #sliceScheduled = false
 
   constructor(broker: Broker, options: LinkHostOptions) {
@@ -129,24 +161,25 @@ export class LinkHost {
       this.stats.dropped++
       return
     }
-    const { from, frames } = batch
-    const queued = this.#pending.get(from)
+    const { from, session, frames } = batch
+    const sender = via?.port ?? `${from}\n${session ?? ''}`
+    const queued = this.#pending.get(sender)
     if (queued === undefined && frames.length <= SLICE) {
-      this.#run({ from, frames, next: 0, via }, frames.length)
+      this.#run({ from, session, frames, next: 0, via }, frames.length)
       return
     }
     // A big batch (or one behind a sender's unfinished one) is run in slices, taking turns
     // with the other senders: a publisher posting thousands of frames at once no longer holds
     // back the acks (and so the deliveries) of every consumer behind it.
-    const work: Work = { from, frames, next: 0, via }
+    const work: Work = { from, session, frames, next: 0, via }
     if (queued) queued.push(work)
-    else this.#pending.set(from, [work])
+    else this.#pending.set(sender, [work])
     this.#scheduleSlice()
   }
 
   /** Runs frames [work.next, work.next + budget) of one batch; returns how many it used. */
   #run(work: Work, budget: number): number {
-    const { from, frames, via } = work
+    const { from, session: named, frames, via } = work
     const end = Math.min(frames.length, work.next + budget)
     const start = work.next
     for (let i = start; i < end; i++) {
@@ -156,11 +189,11 @@ export class LinkHost {
       else if (op === 'goodbye') this.#goodbye(from, frame, via)
       else if (op === 'ping') this.#ping(from, frame, via)
       else {
-        const session = this.#sessionOf(from, via)
+        const session = this.#sessionOf(from, named, via)
         if (session === undefined) {
-          // The rest of the batch is from the same stranger.
+          // The rest of the batch names the same unknown session.
           this.stats.dropped += frames.length - i
-          this.#unknown(from, via)
+          this.#unknown(from, named, via)
           work.next = frames.length
           return i - start + 1
         }
@@ -187,7 +220,7 @@ export class LinkHost {
       this.#pending.clear()
       return
     }
-    for (const [from, queue] of [...this.#pending]) {
+    for (const [sender, queue] of [...this.#pending]) {
       let budget = SLICE
       while (budget > 0 && queue.length > 0) {
         const work = queue[0]!
@@ -199,25 +232,26 @@ export class LinkHost {
         }
         if (work.next >= work.frames.length) queue.shift()
       }
-      if (queue.length === 0) this.#pending.delete(from)
+      if (queue.length === 0) this.#pending.delete(sender)
     }
     if (this.#pending.size > 0) this.#scheduleSlice()
   }
 
-  /** The session `from` may act through `via`, if any; drops sessions the engine has dropped. */
-  #sessionOf(from: string, via: { port: object } | undefined): Session | undefined {
+  /** The live session `from` holds when it is `named` and reached through `via`; drops sessions the engine has dropped. */
+  #sessionOf(from: string, named: string | undefined, via: { port: object } | undefined): Session | undefined {
     const session = this.#sessions.get(from)
     if (session === undefined) return undefined
     if (!this.#broker.hasClient(from)) {
       // The engine closed the connection (a hard error): the session is over. What the engine
       // said last still goes out (the failing command's error, connection.closed), or a client
-      // that sent more in the same batch would only ever hear 'unknown-client'.
+      // that sent more in the same batch would only ever hear 'unknown-session'.
       session.outbox.flush()
       this.#drop(session)
       return undefined
     }
     // A port session hears only its own port; a BroadcastChannel session only the channel.
-    if (session.via !== via?.port) return undefined
+    if (session.via !== via?.port || session.token !== named) return undefined
+    session.used = true
     return session
   }
 
@@ -231,10 +265,23 @@ export class LinkHost {
     }
     const existing = this.#sessions.get(from)
     if (existing !== undefined) {
-      if (this.#broker.hasClient(from) && existing.via === via?.port) {
-        // A hello resent while the broker was starting: the session stands, welcome again.
-        existing.outbox.push(this.#welcome(from))
-        return
+      // A session in use stands unless the hello names it: a stale context of the same id or a
+      // forged hello changes nothing. Once the client's lock is gone, the watch drops the
+      // session and the next hello gets through.
+      if (this.#broker.hasClient(from) && hello.session !== existing.token) {
+        if (existing.used) {
+          this.stats.dropped++
+          this.stats.refusedHellos++
+          return
+        }
+        // Never used: its welcome may not have reached the client. A hello resent before it
+        // arrived hears it again; one from another medium (a window whose port went quiet
+        // while its SharedWorker waited, now saying hello over BroadcastChannel) gets a
+        // session there. Either way nothing of the client's is lost.
+        if (existing.via === via?.port) {
+          existing.outbox.push(this.#welcome(existing))
+          return
+        }
       }
       this.#drop(existing)
     }
@@ -259,10 +306,9 @@ export class LinkHost {
       4096,
       'microtask',
     )
-    const session: Session = { id, endpoint, via: via?.port, outbox, liveness: new AbortController() }
+    const session: Session = { id, token: newSessionId(), used: false, endpoint, via: via?.port, outbox, liveness: new AbortController() }
     this.#sessions.set(id, session)
     this.stats.opened++
-    this.#unknownSent.delete(id)
     const info = hello.name === undefined ? { kind: hello.kind } : { kind: hello.kind, name: hello.name }
     this.#broker.connect(
       id,
@@ -271,13 +317,13 @@ export class LinkHost {
       },
       info,
     )
-    outbox.push(this.#welcome(id))
+    outbox.push(this.#welcome(session))
     this.#watch(session)
   }
 
-  #welcome(clientId: string): Welcome {
+  #welcome(session: Session): Welcome {
     const broker = this.#broker
-    return { op: 'welcome', clientId, protocol: PROTOCOL_VERSION, epoch: broker.epoch, brokerId: broker.brokerId, storage: broker.storageState }
+    return { op: 'welcome', clientId: session.id, protocol: PROTOCOL_VERSION, epoch: broker.epoch, brokerId: broker.brokerId, session: session.token, storage: broker.storageState }
   }
 
   /** Waits on the client's lock: it is granted when the client is gone (closed, crashed, cached). */
@@ -295,10 +341,13 @@ export class LinkHost {
   #goodbye(from: string, raw: unknown, via: { port: object } | undefined): void {
     const goodbye = parseGoodbye(raw)
     const session = this.#sessions.get(from)
-    if (goodbye === null || goodbye.clientId !== from || session === undefined || session.via !== via?.port) {
+    if (goodbye === null || goodbye.clientId !== from || session?.token !== goodbye.session || session.via !== via?.port) {
       this.stats.dropped++
       return
     }
+    // A client that said goodbye has stopped listening; a live one hears at once that its
+    // session is over (a goodbye that named it was not its own) and says hello again.
+    this.#reply(from, { endpoint: session.endpoint }, { op: 'unknown-session', clientId: from, session: session.token, epoch: this.#broker.epoch })
     this.#drop(session)
   }
 
@@ -322,15 +371,20 @@ export class LinkHost {
     this.#reply(from, via, { op: 'pong', nonce: ping.nonce, epoch: this.#broker.epoch })
   }
 
-  /** Tells a stranger to say hello again, at most once per interval per id. */
-  #unknown(from: string, via: { port: object; endpoint: Endpoint } | undefined): void {
+  /**
+   * Tells a sender whose batch named no live session of its to say hello again, at most once
+   * per interval per client and session (a client whose new session is dropped too hears it again).
+   */
+  #unknown(from: string, session: string | undefined, via: { port: object; endpoint: Endpoint } | undefined): void {
     const now = this.#now()
-    const last = this.#unknownSent.get(from)
+    const key = `${from}\n${session ?? ''}`
+    const last = this.#unknownSent.get(key)
     if (last !== undefined && now - last < this.#unknownInterval) return
     if (this.#unknownSent.size >= MAX_UNKNOWN_TRACKED) this.#unknownSent.clear()
-    this.#unknownSent.set(from, now)
-    this.stats.unknownClients++
-    this.#reply(from, via, { op: 'unknown-client', clientId: from, epoch: this.#broker.epoch })
+    this.#unknownSent.set(key, now)
+    this.stats.unknownSessions++
+    const epoch = this.#broker.epoch
+    this.#reply(from, via, session === undefined ? { op: 'unknown-session', clientId: from, epoch } : { op: 'unknown-session', clientId: from, session, epoch })
   }
 
   /** A one-off answer outside any session. */

@@ -14,6 +14,8 @@ import {
   managementDirectoryName,
   isManagementCall,
   MANAGEMENT_METHODS,
+  parseDirectorySignal,
+  parseManagementSignal,
   type DirectorySignal,
   type ManagementApi,
   type ManagementSignal,
@@ -100,14 +102,14 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
   const announce = new BroadcastChannel(managementChannelName(vhost))
   announce.onmessage = (event: MessageEvent) => {
     if (stopped) return
-    const signal = parseSignal(event.data)
+    const signal = parseManagementSignal(event.data)
     if (signal?.op === 'management.open') open(signal.consoleId)
     else if (signal?.op === 'management.close') close(signal.consoleId)
   }
 
   const directory = new BroadcastChannel(managementDirectoryName())
   directory.onmessage = (event: MessageEvent) => {
-    if (stopped || (event.data as { op?: unknown } | null)?.op !== 'vhosts?') return
+    if (stopped || parseDirectorySignal(event.data)?.op !== 'vhosts?') return
     directory.postMessage({ op: 'vhost', vhost, epoch: broker.epoch, brokerId: broker.brokerId } satisfies DirectorySignal)
   }
 
@@ -148,10 +150,3 @@ function callsOnly(endpoint: ChannelEndpoint): ChannelEndpoint {
   }
 }
 
-function parseSignal(data: unknown): ManagementSignal | undefined {
-  if (typeof data !== 'object' || data === null) return undefined
-  const { op, consoleId } = data as { op?: unknown; consoleId?: unknown }
-  if (typeof consoleId !== 'string' || consoleId.length === 0 || consoleId.length > 200) return undefined
-  if (op === 'management.open' || op === 'management.close') return { op, consoleId }
-  return undefined
-}

@@ -5,12 +5,12 @@
  * clients waiting on it learn that the broker is gone when it is granted to them.
  */
 import { Broker } from '../engine/broker.js'
+import { parsePortRequest, type PortNotice } from '../protocol/notices.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { IndexedDBStorage } from '../storage/indexeddb/index.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { Durability, Storage } from '../storage/types.js'
 import { defaultLocks, holdLock, type LockManagerLike } from '../transport/locks.js'
-import { isAttachMessage } from '../transport/message-port.js'
 import { brokerLockName, parseSharedWorkerName } from '../transport/names.js'
 import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
 import { serveManagement } from './management.js' // [console]
@@ -41,11 +41,6 @@ export interface SharedBroker {
   /** Stops serving and releases the broker lock (tests; a SharedWorker normally just dies). */
   stop(): Promise<void>
 }
-
-/** What the broker posts on a window's SharedWorker port. */
-export type PortNotice =
-  | { op: 'ready'; epoch: number; brokerId: string }
-  | { op: 'stats'; host: LinkHost['stats']; broker: Broker['stats']; sessions: number; epoch: number }
 
 interface ConnectEvent {
   readonly ports: readonly MessagePort[]
@@ -120,11 +115,11 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
     const port = event.ports[0]
     if (!port) return
     port.onmessage = (message) => {
-      const data = message.data as unknown
-      if (isAttachMessage(data)) {
+      const request = parsePortRequest(message.data)
+      if (request?.op === 'attach') {
         const linkPort = message.ports[0]
         if (linkPort) attach(linkPort)
-      } else if ((data as { op?: unknown } | null)?.op === 'stats' && serving) {
+      } else if (request?.op === 'stats' && serving) {
         const { host, broker } = serving
         const notice: PortNotice = { op: 'stats', host: { ...host.stats }, broker: { ...broker.stats }, sessions: host.sessionCount, epoch: broker.epoch }
         port.postMessage(notice)

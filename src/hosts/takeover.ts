@@ -13,7 +13,8 @@
  */
 import type { Broker } from '../engine/broker.js'
 import type { ServerFrame } from '../protocol/frames.js'
-import { electionChannelName, queryLocks, type ElectedNotice } from '../transport/elect.js'
+import type { ElectedNotice } from '../protocol/notices.js'
+import { electionChannelName, queryLocks } from '../transport/elect.js'
 import type { LockManagerLike } from '../transport/locks.js'
 import { clientChannelName, clientLockName } from '../transport/names.js'
 
@@ -36,7 +37,8 @@ export function announceTakeover(broker: Broker, vhost: string, clients: readonl
   let told = 0
   for (const clientId of clients) {
     if (broker.hasClient(clientId)) continue
-    const frame: ServerFrame = { op: 'unknown-client', clientId, epoch: broker.epoch }
+    // No session named: the new broker knows none, so whatever session the client holds is over.
+    const frame: ServerFrame = { op: 'unknown-session', clientId, epoch: broker.epoch }
     post(clientChannelName(vhost, clientId), [frame])
     told++
   }

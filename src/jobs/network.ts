@@ -6,6 +6,7 @@
  * being true only means a network is there, not that the server answers: a job that fails for
  * lack of network is still a failed attempt unless the status says offline.
  */
+import { parseNetworkRelay, type NetworkRelay } from '../protocol/notices.js'
 
 export interface NetworkStatus {
   readonly online: boolean
@@ -16,12 +17,6 @@ export interface NetworkStatus {
 /** The relay channel: `{ op: 'network', online }` from windows, `{ op: 'network?' }` from workers. */
 export const NETWORK_CHANNEL = 'warren:network'
 
-type Relay = { op: 'network'; online: boolean } | { op: 'network?' }
-
-const isRelay = (data: unknown): data is Relay => {
-  const op = (data as { op?: unknown } | null)?.op
-  return op === 'network?' || (op === 'network' && typeof (data as { online?: unknown }).online === 'boolean')
-}
 
 /** A status set by hand (tests, or an app that probes its own server). */
 export class ManualNetworkStatus implements NetworkStatus {
@@ -69,18 +64,18 @@ function createBrowserStatus(): NetworkStatus {
   if (typeof BroadcastChannel === 'function') {
     relay = new BroadcastChannel(NETWORK_CHANNEL)
     relay.onmessage = (event) => {
-      const data = event.data as unknown
-      if (!isRelay(data)) return
+      const data = parseNetworkRelay(event.data)
+      if (data === null) return
       if (data.op === 'network') status.set(data.online)
-      else if (isWindow) relay?.postMessage({ op: 'network', online: status.online } satisfies Relay)
+      else if (isWindow) relay?.postMessage({ op: 'network', online: status.online } satisfies NetworkRelay)
     }
     // A worker asks the windows at once: its own onLine may be stale in Chromium.
-    if (!isWindow) relay.postMessage({ op: 'network?' } satisfies Relay)
+    if (!isWindow) relay.postMessage({ op: 'network?' } satisfies NetworkRelay)
   }
   if (typeof scope.addEventListener === 'function') {
     const seen = (online: boolean) => () => {
       status.set(online)
-      if (isWindow) relay?.postMessage({ op: 'network', online } satisfies Relay)
+      if (isWindow) relay?.postMessage({ op: 'network', online } satisfies NetworkRelay)
     }
     scope.addEventListener('online', seen(true))
     scope.addEventListener('offline', seen(false))

@@ -270,7 +270,11 @@ export type ServerEvent = Ok | Fail | BasicDeliver | BasicReturn | BasicCancelNo
 
 export type ClientKind = 'window' | 'iframe' | 'dedicated-worker' | 'shared-worker' | 'service-worker' | 'node' | 'unknown'
 
-/** First frame of a client on the broker channel. */
+/**
+ * First frame of a client on the broker channel. A hello never replaces a live session of the
+ * same client id unless it names that session (`session`, the id its welcome carried) or the
+ * client's Web Lock is gone: a stale context, or a buggy one, cannot take a client's place.
+ */
 export interface Hello {
   readonly op: 'hello'
   readonly clientId: string
@@ -278,6 +282,8 @@ export interface Hello {
   readonly kind: ClientKind
   /** An optional label shown in the management console. */
   readonly name?: string
+  /** The session this client held before (after `unknown-session`, a bfcache restore). */
+  readonly session?: string
 }
 /**
  * Where the broker keeps durable state. 'durable': IndexedDB (or a storage the app supplied);
@@ -286,7 +292,7 @@ export interface Hello {
  */
 export type StorageState = 'durable' | 'memory' | 'unavailable'
 
-/** The broker's answer to `hello`, on the client's own channel. */
+/** The broker's answer to `hello`, on the client's own channel or port. */
 export interface Welcome {
   readonly op: 'welcome'
   readonly clientId: string
@@ -294,12 +300,15 @@ export interface Welcome {
   /** Incremented on every broker start; a new epoch means the broker lost its memory. */
   readonly epoch: number
   readonly brokerId: string
+  /** The session's unguessable id: every later batch and the goodbye carry it. */
+  readonly session: string
   readonly storage?: StorageState
 }
-/** A client says goodbye (close, pagehide). */
+/** A client says goodbye (close, pagehide); only the session it names ends. */
 export interface Goodbye {
   readonly op: 'goodbye'
   readonly clientId: string
+  readonly session: string
 }
 /** Probe used to find out whether a broker is alive (workers cannot start one). */
 export interface Ping {
@@ -312,18 +321,27 @@ export interface Pong {
   readonly nonce: number
   readonly epoch: number
 }
-/** The broker tells a client it does not know it (e.g. after a restart): say hello again. */
-export interface Unknown {
-  readonly op: 'unknown-client'
+/**
+ * The broker does not know the session a batch named (it ended, it was replaced, the broker
+ * restarted): say hello again. `session` is the one the batch carried; absent when a new
+ * broker tells every live client at once (takeover), meaning whatever session it holds.
+ */
+export interface UnknownSession {
+  readonly op: 'unknown-session'
   readonly clientId: string
+  readonly session?: string
   readonly epoch: number
 }
 
 export type ClientFrame = ClientCommand | Hello | Goodbye | Ping
-export type ServerFrame = ServerEvent | Welcome | Pong | Unknown
+export type ServerFrame = ServerEvent | Welcome | Pong | UnknownSession
 
-/** Frames travel in batches; clients tag theirs so the broker knows whose they are. */
+/**
+ * Frames travel in batches; clients tag theirs so the broker knows whose they are. Commands
+ * run only when `session` is the sender's live session; a hello needs none.
+ */
 export interface ClientBatch {
   readonly from: string
+  readonly session?: string
   readonly frames: readonly ClientFrame[]
 }

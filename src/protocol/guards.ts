@@ -26,6 +26,8 @@ export const MAX_SHORTSTR_BYTES = 255
 export const MAX_CHANNEL = 65535
 export const MAX_CLIENT_ID_LENGTH = 128
 export const MAX_BATCH_FRAMES = 10_000
+/** Session ids are made by the broker (see session.ts); anything longer is not one. */
+export const MAX_SESSION_ID_LENGTH = 64
 
 // ---------------------------------------------------------------- primitive checks
 
@@ -341,6 +343,8 @@ const CLIENT_KINDS: ReadonlySet<unknown> = new Set<ClientKind>([
 
 const isClientId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_CLIENT_ID_LENGTH
 
+const isSessionId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_SESSION_ID_LENGTH
+
 /** The object when it is one with this `op`, else undefined. */
 function read(raw: unknown, op: string): Record<string, unknown> | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined
@@ -350,7 +354,8 @@ function read(raw: unknown, op: string): Record<string, unknown> | undefined {
 
 /**
  * A client's hello. An unrecognised `kind` becomes 'unknown' (newer clients may know more
- * kinds) and a bad `name` is dropped (it is only a label); a bad id or protocol is refused.
+ * kinds), a bad `name` is dropped (it is only a label) and so is a bad `session` (the hello
+ * then proves nothing); a bad id or protocol is refused.
  */
 export function parseHello(raw: unknown): Hello | null {
   try {
@@ -362,7 +367,11 @@ export function parseHello(raw: unknown): Hello | null {
     const rawKind = r.kind
     const kind = CLIENT_KINDS.has(rawKind) ? (rawKind as ClientKind) : 'unknown'
     const name = r.name
-    return isShortstr(name) ? { op: 'hello', clientId, protocol, kind, name } : { op: 'hello', clientId, protocol, kind }
+    const session = r.session
+    const hello: { -readonly [K in keyof Hello]: Hello[K] } = { op: 'hello', clientId, protocol, kind }
+    if (isShortstr(name)) hello.name = name
+    if (isSessionId(session)) hello.session = session
+    return hello
   } catch {
     return null
   }
@@ -373,7 +382,8 @@ export function parseGoodbye(raw: unknown): Goodbye | null {
     const r = read(raw, 'goodbye')
     if (r === undefined) return null
     const clientId = r.clientId
-    return isClientId(clientId) ? { op: 'goodbye', clientId } : null
+    const session = r.session
+    return isClientId(clientId) && isSessionId(session) ? { op: 'goodbye', clientId, session } : null
   } catch {
     return null
   }
@@ -391,19 +401,25 @@ export function parsePing(raw: unknown): Ping | null {
   }
 }
 
-/** A batch's envelope; the frames are copied into a fresh array but not checked (each goes through a parser). */
-export function parseClientBatch(raw: unknown): { from: string; frames: unknown[] } | null {
+/**
+ * A batch's envelope; the frames are copied into a fresh array but not checked (each goes
+ * through a parser). A `session` that is not a session id is refused with the batch: a
+ * client's batch names its session or none.
+ */
+export function parseClientBatch(raw: unknown): { from: string; session: string | undefined; frames: unknown[] } | null {
   try {
     if (typeof raw !== 'object' || raw === null) return null
     const r = raw as Record<string, unknown>
     const from = r.from
+    const session = r.session
     const frames = r.frames
     if (!isClientId(from) || !Array.isArray(frames)) return null
+    if (session !== undefined && !isSessionId(session)) return null
     const n = frames.length
     if (!isIntIn(n, 0, MAX_BATCH_FRAMES)) return null
     const copy = new Array<unknown>(n)
     for (let i = 0; i < n; i++) copy[i] = frames[i]
-    return { from, frames: copy }
+    return { from, session, frames: copy }
   } catch {
     return null
   }
@@ -460,9 +476,9 @@ const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], S
   ['basic.cancel-notify', (r) => isChannel(r.channel) && isString(r.consumerTag)],
   ['channel.closed', (r) => isChannel(r.channel) && isErrorData(r.error)],
   ['connection.closed', (r) => isErrorData(r.error)],
-  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId) && isStorageState(r.storage)],
+  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId) && isString(r.session) && isStorageState(r.storage)],
   ['pong', (r) => isNumber(r.nonce) && isNumber(r.epoch)],
-  ['unknown-client', (r) => isString(r.clientId) && isNumber(r.epoch)],
+  ['unknown-session', (r) => isString(r.clientId) && (r.session === undefined || isString(r.session)) && isNumber(r.epoch)],
 ])
 
 /**

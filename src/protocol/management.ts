@@ -36,6 +36,40 @@ export type DirectorySignal =
   | { readonly op: 'vhosts?' }
   | { readonly op: 'vhost'; readonly vhost: string; readonly epoch: number; readonly brokerId: string }
 
+const MAX_CONSOLE_ID_LENGTH = 200
+
+const readSignal = (data: unknown): Record<string, unknown> | undefined =>
+  typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined
+
+/** An announce-channel message, copied; null for anything else. Never throws. */
+export function parseManagementSignal(data: unknown): ManagementSignal | null {
+  try {
+    const r = readSignal(data)
+    const op = r?.op
+    const consoleId = r?.consoleId
+    if (typeof consoleId !== 'string' || consoleId.length === 0 || consoleId.length > MAX_CONSOLE_ID_LENGTH) return null
+    if (op === 'management.open' || op === 'management.close') return { op, consoleId }
+    if (op === 'management.ready' && typeof r!.epoch === 'number' && typeof r!.brokerId === 'string')
+      return { op, consoleId, epoch: r!.epoch, brokerId: r!.brokerId }
+    return null
+  } catch {
+    return null
+  }
+}
+
+/** A directory-channel message, copied; null for anything else. Never throws. */
+export function parseDirectorySignal(data: unknown): DirectorySignal | null {
+  try {
+    const r = readSignal(data)
+    if (r?.op === 'vhosts?') return { op: 'vhosts?' }
+    if (r?.op === 'vhost' && typeof r.vhost === 'string' && typeof r.epoch === 'number' && typeof r.brokerId === 'string')
+      return { op: 'vhost', vhost: r.vhost, epoch: r.epoch, brokerId: r.brokerId }
+    return null
+  } catch {
+    return null
+  }
+}
+
 // ---------------------------------------------------------------- overview
 
 /** Messages per second over the last sampling interval. */

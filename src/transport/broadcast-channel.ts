@@ -1,7 +1,8 @@
 /**
- * The BroadcastChannel link, the default: every context has BroadcastChannel, and only
- * windows can reach a SharedWorker's port. A client posts its batches on the vhost's broker
- * channel and listens on a channel of its own, so what the broker sends it is cloned once.
+ * The BroadcastChannel link, the one of workers (windows use it on request): every context has
+ * BroadcastChannel, and only windows can reach a SharedWorker's port. A client posts its batches
+ * on the vhost's broker channel and listens on a channel of its own, so what the broker sends it
+ * is cloned once.
  */
 import type { ClientKind, Welcome } from '../protocol/frames.js'
 import { ClientLink, type ClientLinkOptions, type OpenWire } from './client-link.js'

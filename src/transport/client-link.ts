@@ -10,8 +10,13 @@
  * 2. say hello until a welcome arrives (a broker may still be starting);
  * 3. after the welcome, queue on the broker lock: it is granted when the broker is gone, and
  *    then the link reports `down`, restarts the broker if it can, and says hello again.
+ *
+ * Every batch carries the session id of the last welcome. When the broker answers that it does
+ * not know that session (`unknown-session`: it ended it, or another hello replaced it), the
+ * link reports `down` and says hello again naming the old session, which lets the broker
+ * replace it if it still stands; the connection then recovers as after a broker restart.
  */
-import type { ClientCommand, ClientFrame, ClientKind, ServerEvent, Welcome } from '../protocol/frames.js'
+import type { ClientBatch, ClientCommand, ClientFrame, ClientKind, Hello, ServerEvent, UnknownSession, Welcome } from '../protocol/frames.js'
 import { parseServerFrame } from '../protocol/guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher, postEach } from './batch.js'
@@ -23,7 +28,7 @@ import { brokerLockName, clientLockName } from './names.js'
 /** Carries batches to one broker and its frames back. */
 export interface Wire {
   /** Posts one batch; may throw if structured clone refuses it. */
-  post(batch: { from: string; frames: ClientFrame[] }): void
+  post(batch: ClientBatch): void
   close(): void
 }
 
@@ -77,6 +82,8 @@ export interface LinkStats {
   refused: number
   /** Welcomes after the first one. */
   reconnects: number
+  /** 'unknown-session' answers about this link's session (each made it say hello again). */
+  unknownSessions: number
 }
 
 const DEFAULT_HELLO_DELAYS = [20, 40, 80, 160, 250]
@@ -86,7 +93,7 @@ const closedError = (message: string) => new LinkError('CONNECTION_CLOSED', mess
 export class ClientLink implements Link {
   readonly clientId: string
   readonly vhost: string
-  readonly stats: LinkStats = { sent: 0, posts: 0, received: 0, invalid: 0, refused: 0, reconnects: 0 }
+  readonly stats: LinkStats = { sent: 0, posts: 0, received: 0, invalid: 0, refused: 0, reconnects: 0, unknownSessions: 0 }
 
   readonly #options: ClientLinkOptions
   readonly #locks: LockManagerLike | undefined
@@ -228,9 +235,11 @@ export class ClientLink implements Link {
   #hello(): void {
     if (this.#state !== 'connecting' && this.#state !== 'down') return
     const { clientName, kind } = this.#options
-    const hello: ClientFrame = clientName
-      ? { op: 'hello', clientId: this.clientId, protocol: PROTOCOL_VERSION, kind: kind ?? 'unknown', name: clientName }
-      : { op: 'hello', clientId: this.clientId, protocol: PROTOCOL_VERSION, kind: kind ?? 'unknown' }
+    const hello: { -readonly [K in keyof Hello]: Hello[K] } = { op: 'hello', clientId: this.clientId, protocol: PROTOCOL_VERSION, kind: kind ?? 'unknown' }
+    if (clientName) hello.name = clientName
+    // Names the session this link held: the broker replaces it if it still stands.
+    const held = this.#welcome?.session
+    if (held !== undefined) hello.session = held
     this.#post([hello])
     const delays = this.#options.helloDelays ?? DEFAULT_HELLO_DELAYS
     const slow = this.#state === 'down' && Date.now() - this.#downSince > this.#options.connectTimeout
@@ -272,9 +281,11 @@ export class ClientLink implements Link {
         case 'welcome':
           this.#onWelcome(frame)
           break
-        case 'unknown-client':
-          if (frame.clientId === this.clientId && this.#state === 'up')
-            this.#lost(closedError('the broker no longer knows this client'), false)
+        case 'unknown-session':
+          if (this.#isAboutUs(frame)) {
+            this.stats.unknownSessions++
+            this.#lost(closedError('the broker no longer knows this session'), false)
+          }
           break
         case 'pong':
           break
@@ -286,12 +297,23 @@ export class ClientLink implements Link {
     }
   }
 
+  /**
+   * Whether an 'unknown-session' means this link's session: it names it, or it names none and
+   * comes from another broker than ours (a new broker telling every live client at once).
+   */
+  #isAboutUs(frame: UnknownSession): boolean {
+    const current = this.#welcome
+    if (frame.clientId !== this.clientId || this.#state !== 'up' || current === undefined) return false
+    return frame.session === undefined ? frame.epoch !== current.epoch : frame.session === current.session
+  }
+
   #onWelcome(welcome: Welcome): void {
     if (welcome.clientId !== this.clientId || welcome.protocol !== PROTOCOL_VERSION) return
     if (this.#state === 'up') {
       const current = this.#welcome
-      // A duplicate answer to a hello resent while the broker was starting.
-      if (current && current.epoch === welcome.epoch && current.brokerId === welcome.brokerId) return
+      // A duplicate of the welcome we have. Another session id is a new session of ours
+      // (over BroadcastChannel, a hello someone sent naming our session replaced it).
+      if (current && current.session === welcome.session) return
       this.#welcome = welcome
       this.#watchBroker()
       for (const listener of [...this.#listeners]) listener.welcome(welcome)
@@ -416,16 +438,20 @@ export class ClientLink implements Link {
     postEach(
       frames,
       (chunk) => {
-        wire.post({ from: this.clientId, frames: chunk })
+        const session = this.#state === 'up' ? this.#welcome?.session : undefined
+        wire.post(session === undefined ? { from: this.clientId, frames: chunk } : { from: this.clientId, session, frames: chunk })
         this.stats.posts++
       },
       (frame, error) => this.#refuse(frame, error),
     )
   }
 
+  /** Ends the session this link holds (a session not yet welcomed ends when the client lock goes). */
   #goodbye(): void {
+    const session = this.#welcome?.session
+    if (session === undefined) return
     try {
-      this.#wire?.post({ from: this.clientId, frames: [{ op: 'goodbye', clientId: this.clientId }] })
+      this.#wire?.post({ from: this.clientId, session, frames: [{ op: 'goodbye', clientId: this.clientId, session }] })
     } catch {
       // the wire is already gone
     }

@@ -8,6 +8,7 @@
  * `Elector`. The `warren` entry gives a lazy one (`import()`); a service worker, which may not
  * `import()`, calls `enableElectedHost()` from `warren/worker` to give a static one.
  */
+import { parseElectedNotice, type ElectedNotice } from '../protocol/notices.js'
 import type { ConnectOptions } from './link.js'
 import type { LockManagerLike } from './locks.js'
 import { brokerLockName, sharedWorkerName } from './names.js'
@@ -35,17 +36,6 @@ export const electedHost = (): Elector | undefined => defaultElector
 
 /** The channel an elected host announces itself on, so that waiting clients say hello at once. */
 export const electionChannelName = (vhost: string): string => `${sharedWorkerName(vhost)}:elected`
-
-/** What a new host posts on the election channel. */
-export interface ElectedNotice {
-  op: 'elected'
-  brokerId: string
-  epoch: number
-}
-
-export const isElectedNotice = (data: unknown): data is ElectedNotice =>
-  typeof data === 'object' && data !== null && (data as { op?: unknown }).op === 'elected' &&
-  typeof (data as { brokerId?: unknown }).brokerId === 'string' && typeof (data as { epoch?: unknown }).epoch === 'number'
 
 interface LockSnapshot {
   held?: ReadonlyArray<{ name?: string }>
@@ -82,8 +72,9 @@ export function onElected(vhost: string, callback: (notice: ElectedNotice) => vo
     const channel = new BroadcastChannel(electionChannelName(vhost))
     const callbacks = new Set<(notice: ElectedNotice) => void>()
     channel.onmessage = (event) => {
-      if (!isElectedNotice(event.data)) return
-      for (const cb of [...callbacks]) cb(event.data)
+      const notice = parseElectedNotice(event.data)
+      if (notice === null) return
+      for (const cb of [...callbacks]) cb(notice)
     }
     entry = { channel, callbacks }
     listeners.set(vhost, entry)

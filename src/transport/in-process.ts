@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher } from './batch.js'
 import { detectClientKind } from './env.js'
 import { LinkError } from './errors.js'
+import { newSessionId } from './session.js'
 import type { Connector, ConnectOptions, Link, LinkListener } from './link.js'
 
 /** The part of the engine's Broker a link talks to (structural: transport cannot import engine). */
@@ -92,7 +93,7 @@ export class InProcessLink implements Link {
     this.#session++
     if (wasUp) this.#broker?.disconnect(this.clientId)
     this.#broker = undefined
-    this.#listeners.clear()
+    // Listeners stay: a request sent after close() still gets its CONNECTION_CLOSED reply.
     this.#onClose()
   }
 
@@ -124,6 +125,8 @@ export class InProcessLink implements Link {
       epoch: broker.epoch,
       brokerId: broker.brokerId,
       ...(broker.storageState ? { storage: broker.storageState } : {}),
+      // Nothing else can post in this link's name here; the id keeps welcomes alike on every link.
+      session: newSessionId(),
     }
     const first = this.#welcome === undefined
     this.#welcome = welcome

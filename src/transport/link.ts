@@ -1,6 +1,7 @@
 /**
  * A Link carries frames between one client and the broker. Implementations:
- * in-process (memory://), BroadcastChannel (shared://, the default) and MessagePort.
+ * in-process (memory://), and for shared:// a MessagePort (windows' default) or BroadcastChannel
+ * (workers' only link).
  * A link does the hello/welcome handshake itself and comes back on its own after the
  * broker restarts; the client only sees `welcome` (compare epochs) and `down`.
  */
@@ -35,7 +36,19 @@ export interface ConnectOptions {
    * elect) or 'elected' (always elect; no worker script needed). Other transports ignore it.
    */
   host?: 'auto' | 'shared-worker' | 'elected'
+  /**
+   * How a `shared://` client talks to the broker: 'port' (frames over a MessagePort to the
+   * SharedWorker; windows that start it only) or 'broadcast' (BroadcastChannel; any context).
+   * Default: the port where this context starts the SharedWorker (falling back to
+   * BroadcastChannel for a broker only that reaches, an elected host), else BroadcastChannel.
+   */
+  link?: 'port' | 'broadcast'
+  /** `shared://` in a window: starts the broker's SharedWorker; default: the one given to `useSharedWorker`. */
+  sharedWorker?: SharedWorkerFactory
 }
+
+/** Creates the broker's SharedWorker; must pass `name` through (it carries vhost and protocol version). */
+export type SharedWorkerFactory = (name: string) => SharedWorker
 
 /** Opens a link once a welcome has arrived (rejects with a typed error otherwise). */
 export type Connector = (options: ConnectOptions) => Promise<{ link: Link; welcome: Welcome }>

@@ -1,9 +1,9 @@
 /**
  * The `shared://` connector: reach the vhost's broker in a SharedWorker. A window starts the
  * SharedWorker (through a factory the app gives, because only the app's bundler knows the
- * worker script's URL) and keeps a reference to it, which keeps the broker alive; any other
- * context (dedicated or service worker) says hello over BroadcastChannel to the broker some
- * window started.
+ * worker script's URL) and keeps a reference to it, which keeps the broker alive, and talks to
+ * it over a MessagePort (measured faster than BroadcastChannel); any other context (dedicated
+ * or service worker) says hello over BroadcastChannel to the broker some window started.
  *
  * ```ts
  * useSharedWorker((name) =>
@@ -12,24 +12,20 @@
  * ```
  */
 import type { Welcome } from '../protocol/frames.js'
+import { parsePortNotice } from '../protocol/notices.js'
 import { broadcastWire } from './broadcast-channel.js'
-import { ClientLink, type OpenWire } from './client-link.js'
+import { ClientLink, type OpenWire, type Wire } from './client-link.js'
 import { brokerRunning, electedHost, onElected, type Elector } from './elect.js'
 import { canStartSharedWorker, detectClientKind } from './env.js'
 import { LinkError } from './errors.js'
-import type { ConnectOptions, Link } from './link.js'
+import type { ConnectOptions, Link, SharedWorkerFactory } from './link.js'
 import { defaultLocks, type LockManagerLike } from './locks.js'
 import { portWire } from './message-port.js'
 import { sharedWorkerName } from './names.js'
 
-/** Creates the broker's SharedWorker; must pass `name` through (it carries vhost and protocol version). */
-export type SharedWorkerFactory = (name: string) => SharedWorker
+export type { SharedWorkerFactory }
 
 export interface SharedConnectOptions extends ConnectOptions {
-  /** Starts the broker in a window; default: the one given to `useSharedWorker`. */
-  sharedWorker?: SharedWorkerFactory
-  /** 'broadcast' (default, any context) or 'port' (windows only: frames over a MessagePort). */
-  link?: 'broadcast' | 'port'
   /** For tests. */
   locks?: LockManagerLike
   /** Starts an elected host candidate (see elect.ts); default: the one given to `useElectedHost`. */
@@ -47,6 +43,8 @@ export function useSharedWorker(factory: SharedWorkerFactory | undefined): void 
 interface Started {
   readonly worker: SharedWorker
   error: unknown
+  /** The broker in it said it serves. */
+  ready: boolean
   readonly failures: Set<(cause: unknown) => void>
 }
 
@@ -56,6 +54,17 @@ interface Vhost {
 }
 
 const vhosts = new Map<string, Vhost>()
+
+/** How long a window's link waits for its SharedWorker to serve before it checks who holds the broker lock. */
+const PORT_WAIT_MS = 1000
+
+/** A new broker (another epoch) telling every live client it knows no session of theirs. */
+const isTakeover = (data: unknown, exceptEpoch: number | undefined): boolean =>
+  Array.isArray(data) &&
+  data.some((frame) => {
+    const f = frame as { op?: unknown; session?: unknown; epoch?: unknown } | null
+    return f?.op === 'unknown-session' && f.session === undefined && f.epoch !== exceptEpoch
+  })
 
 /** How long after a failed start of the SharedWorker a window tries again (while its links wait). */
 const RESTART_RETRY_MS = 1000
@@ -79,7 +88,7 @@ function startWorker(name: string, factory: SharedWorkerFactory, replace: Starte
   const held = state.current
   if (held && held !== replace && held.error === undefined) return held
   const worker = factory(name)
-  const started: Started = { worker, error: undefined, failures: new Set() }
+  const started: Started = { worker, error: undefined, ready: false, failures: new Set() }
   worker.addEventListener('error', (event) => {
     const message = (event as ErrorEvent).message
     started.error = new Error(message ? `the broker's SharedWorker failed: ${message}` : "the broker's SharedWorker script failed to load")
@@ -93,7 +102,8 @@ function startWorker(name: string, factory: SharedWorkerFactory, replace: Starte
   })
   // The broker announces itself on every port when it is ready: say hello at once.
   worker.port.onmessage = (event) => {
-    if ((event.data as { op?: unknown } | null)?.op !== 'ready') return
+    if (parsePortNotice(event.data)?.op !== 'ready') return
+    started.ready = true
     for (const link of state.links) link.nudge()
   }
   state.current = started
@@ -123,7 +133,14 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
   const factory = options.sharedWorker ?? defaultFactory
   const canStart = canStartSharedWorker()
   const starter = canStart ? factory : undefined
-  const kind = options.link ?? 'broadcast'
+  // [offline] The elected host (hosts/elected.ts): with host 'elected', or with 'auto' where this
+  // context cannot start the SharedWorker (none, no factory, or the factory throws).
+  const host = options.host ?? 'auto'
+  const kind = options.link ?? (starter && host !== 'elected' ? 'port' : 'broadcast')
+  /** The port by default: it gives way to BroadcastChannel where only that reaches the broker. */
+  const auto = options.link === undefined && kind === 'port'
+  /** This link talks over BroadcastChannel for now, although it defaults to the port. */
+  let overBroadcast = false
   if (kind === 'port' && !starter)
     throw new LinkError('BROKER_UNAVAILABLE', "link: 'port' needs a window and a sharedWorker factory")
 
@@ -135,8 +152,14 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
   const startShared = starter
     ? (restart: boolean, fail: (cause: unknown) => void) => {
         const held = state.current
-        used = startWorker(name, starter, restart ? used : undefined)
+        // The port link talks to the instance its handle reaches, which may have been killed
+        // since this window made the handle, while another window started a new one (the broker
+        // lock is then held, so that cannot tell): a new handle reaches whichever instance runs
+        // now, or starts one.
+        used = startWorker(name, starter, restart ? used : kind === 'port' ? held : undefined)
         if (used.error !== undefined) throw used.error
+        if (restart) overBroadcast = false
+        if (auto) awaitReady(used)
         if (link.state === 'connecting') used.failures.add((firstFail = fail))
         // The worker this window started earlier may have been killed since (by the browser,
         // by devtools) with no link of ours there to see it: if nobody holds the broker lock,
@@ -152,9 +175,6 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
       }
     : undefined
 
-  // [offline] The elected host (hosts/elected.ts): with host 'elected', or with 'auto' where this
-  // context cannot start the SharedWorker (none, no factory, or the factory throws).
-  const host = options.host ?? 'auto'
   const elector = host === 'shared-worker' ? undefined : (options.elect ?? electedHost())
   if (host === 'elected' && (!elector || kind === 'port'))
     throw new LinkError('BROKER_UNAVAILABLE', kind === 'port'
@@ -176,7 +196,7 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
 
   const ensureBroker = starter || electing
     ? (restart: boolean, fail: (cause: unknown) => void) => {
-        const canFallBack = host === 'auto' && elector !== undefined && kind === 'broadcast'
+        const canFallBack = host === 'auto' && elector !== undefined && (kind === 'broadcast' || auto)
         const fallBack = (cause: unknown) => {
           console.warn(`warren: the SharedWorker could not be started (${cause instanceof Error ? cause.message : String(cause)}); electing a host among this origin's contexts instead`)
           electing = true
@@ -195,7 +215,85 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
       }
     : undefined
 
-  const openWire: OpenWire = kind === 'port' ? portWire(() => used!.worker.port) : broadcastWire(vhost, clientId)
+  /**
+   * A window's SharedWorker waits for the broker lock while another context's broker (an
+   * elected host) holds it, and that one serves BroadcastChannel only: if the worker has not
+   * said it serves by then, but someone holds the lock, say hello over BroadcastChannel.
+   */
+  const awaitReady = (started: Started) => {
+    const waiting = () => !started.ready && used === started && !overBroadcast && (link.state === 'connecting' || link.state === 'down')
+    setTimeout(() => {
+      if (!waiting()) return
+      void brokerRunning(options.locks ?? defaultLocks(), vhost)
+        .then((running) => {
+          if (running !== true || !waiting()) return
+          overBroadcast = true
+          link.nudge()
+        })
+        .catch(() => {})
+    }, PORT_WAIT_MS)
+  }
+
+  /**
+   * The port wire, on the worker this window holds now: before a welcome, that may change
+   * under an open wire (the worker it held was found dead, or a script that failed to load
+   * was tried again), and the next hello goes to the new one on a new channel.
+   */
+  const openPort: OpenWire = (receive) => {
+    let target = used!
+    let wire = portWire(() => target.worker.port)(receive)
+    return {
+      post(batch) {
+        const current = state.current
+        if (link.state !== 'up' && current !== undefined && current !== target && current.error === undefined) {
+          wire.close()
+          used = target = current
+          wire = portWire(() => target.worker.port)(receive)
+          if (auto) awaitReady(current)
+        }
+        wire.post(batch)
+      },
+      close() {
+        wire.close()
+      },
+    }
+  }
+  const openBroadcast = broadcastWire(vhost, clientId)
+  /**
+   * The default wire of a window: the port, or BroadcastChannel while `electing` or
+   * `overBroadcast` (switched at the next post, a hello). The client's own channel is listened
+   * to all along: a host that serves BroadcastChannel only and takes over while this window's
+   * link waits behind it for the broker lock tells it there that it is unknown.
+   */
+  const autoWire: OpenWire = (receive) => {
+    const onBroadcast = () => electing || overBroadcast
+    let port: Wire | undefined
+    const broadcast = openBroadcast((data) => {
+      if (!port) receive(data)
+      // On the port, only a new broker counts here (its epoch differs): the broker of this
+      // session answers a frame posted on BroadcastChannel in this client's name there too.
+      else if (link.state === 'up' && isTakeover(data, link.welcome?.epoch)) {
+        overBroadcast = true
+        receive(data)
+      }
+    })
+    if (!onBroadcast()) port = openPort(receive)
+    return {
+      post(batch) {
+        if (port && onBroadcast()) {
+          port.close()
+          port = undefined
+        }
+        ;(port ?? broadcast).post(batch)
+      },
+      close() {
+        port?.close()
+        broadcast.close()
+      },
+    }
+  }
+
+  const openWire: OpenWire = auto ? autoWire : kind === 'port' ? openPort : openBroadcast
 
   const link = new ClientLink({
     vhost,

@@ -33,7 +33,7 @@ export class FakeLink implements Link {
   }
 
   welcome(epoch = 1): Welcome {
-    return { op: 'welcome', clientId: this.clientId, protocol: PROTOCOL_VERSION, epoch, brokerId: `b${epoch}` }
+    return { op: 'welcome', clientId: this.clientId, protocol: PROTOCOL_VERSION, epoch, brokerId: `b${epoch}`, session: `s${epoch}` }
   }
 
   send(frame: ClientCommand): void {

@@ -531,6 +531,19 @@ describe('parseHello and friends', () => {
     })
   })
 
+  it('reads the session a hello names; a bad one proves nothing and is dropped', () => {
+    const session = '0123456789abcdef0123456789abcdef'
+    expect(parseHello({ op: 'hello', clientId: 'c1', protocol: 1, kind: 'window', session })).toEqual({
+      op: 'hello',
+      clientId: 'c1',
+      protocol: 1,
+      kind: 'window',
+      session,
+    })
+    for (const bad of [5, '', 'x'.repeat(65), null, { toString: () => session }])
+      expect(parseHello({ op: 'hello', clientId: 'c1', protocol: 1, kind: 'window', session: bad })).not.toHaveProperty('session')
+  })
+
   it('is lenient on the label fields only', () => {
     expect(parseHello({ op: 'hello', clientId: 'c1', protocol: 1, kind: 'toaster', name: 5 })).toEqual({
       op: 'hello',
@@ -554,8 +567,12 @@ describe('parseHello and friends', () => {
   })
 
   it('parses goodbye and ping', () => {
-    expect(parseGoodbye({ op: 'goodbye', clientId: 'c', x: 1 })).toEqual({ op: 'goodbye', clientId: 'c' })
+    expect(parseGoodbye({ op: 'goodbye', clientId: 'c', session: 's1', x: 1 })).toEqual({ op: 'goodbye', clientId: 'c', session: 's1' })
     expect(parseGoodbye({ op: 'goodbye' })).toBeNull()
+    // A goodbye ends only the session it names: one that names none is refused.
+    expect(parseGoodbye({ op: 'goodbye', clientId: 'c' })).toBeNull()
+    expect(parseGoodbye({ op: 'goodbye', clientId: 'c', session: 7 })).toBeNull()
+    expect(parseGoodbye({ op: 'goodbye', clientId: 'c', session: 'x'.repeat(65) })).toBeNull()
     expect(parsePing({ op: 'ping', clientId: 'c', nonce: 3 })).toEqual({ op: 'ping', clientId: 'c', nonce: 3 })
     expect(parsePing({ op: 'ping', clientId: 'c', nonce: '3' })).toBeNull()
   })
@@ -566,6 +583,7 @@ describe('parseHello and friends', () => {
     expect(batch).toEqual({ from: 'c1', frames })
     expect(batch!.frames).not.toBe(frames)
     expect(parseClientBatch({ from: 'c1', frames: [] })).toEqual({ from: 'c1', frames: [] })
+    expect(parseClientBatch({ from: 'c1', session: 's1', frames: [] })).toEqual({ from: 'c1', session: 's1', frames: [] })
     expect(parseClientBatch({ from: 'c1', frames: new Array(10_000).fill(0) })?.frames).toHaveLength(10_000)
   })
 
@@ -579,6 +597,9 @@ describe('parseHello and friends', () => {
     { from: 'c1', frames: {} },
     { from: 'c1', frames: 'abc' },
     { from: 'c1', frames: new Array(10_001).fill(0) },
+    { from: 'c1', session: 1, frames: [] },
+    { from: 'c1', session: '', frames: [] },
+    { from: 'c1', session: 'x'.repeat(65), frames: [] },
   ])('refuses batch %j', (raw) => {
     expect(parseClientBatch(raw)).toBeNull()
   })
@@ -628,10 +649,11 @@ describe('parseServerFrame', () => {
     { op: 'basic.cancel-notify', channel: 1, consumerTag: 't' },
     { op: 'channel.closed', channel: 1, error: err },
     { op: 'connection.closed', error: { ...err, closes: 'connection', replyCode: 541 } },
-    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b' },
-    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', storage: 'unavailable' },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', session: 's' },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', session: 's', storage: 'unavailable' },
     { op: 'pong', nonce: 1, epoch: 3 },
-    { op: 'unknown-client', clientId: 'c', epoch: 3 },
+    { op: 'unknown-session', clientId: 'c', session: 's', epoch: 3 },
+    { op: 'unknown-session', clientId: 'c', epoch: 3 },
   ]
   it.each(good)('accepts %j', (raw) => {
     expect(parseServerFrame(raw)).toBe(raw)
@@ -653,9 +675,12 @@ describe('parseServerFrame', () => {
     { op: 'channel.closed', channel: 1 },
     { op: 'connection.closed', error: null },
     { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3 },
-    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', storage: 'disk' },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b', session: 's', storage: 'disk' },
+    { op: 'welcome', clientId: 'c', protocol: 1, epoch: 3, brokerId: 'b' },
     { op: 'pong', nonce: 1 },
-    { op: 'unknown-client', epoch: 3 },
+    { op: 'unknown-session', epoch: 3 },
+    { op: 'unknown-session', clientId: 'c', session: 5, epoch: 3 },
+    { op: 'unknown-client', clientId: 'c', epoch: 3 },
     { op: 'channel.open', channel: 1 },
   ]
   it.each(bad)('refuses %j', (raw) => {

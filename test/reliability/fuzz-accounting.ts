@@ -2,6 +2,11 @@
 // at the host, the frames in it were answered ok, or counted as dropped or refused (refused
 // frames with a request id are also answered with a typed error, which the fuzzer checks).
 //
+// Outcomes that come after the post (a storage write settled, or its reply owed to a session
+// that ended meanwhile, which the engine counts as dropped) are attributed to the post the
+// command came in (see pages/tally.ts), so frames of a session that was just dropped are
+// accounted for too.
+//
 // Some posts cannot be read by the receiver at all. Chromium hands its SharedWorker a
 // BroadcastChannel message nested deeper than about 1,300 levels as `null` (a dedicated worker:
 // about 2,000; no messageerror either way); Node fires messageerror for more. The host counts such a post once, as a drop: it

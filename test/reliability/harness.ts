@@ -39,6 +39,8 @@ export interface Scenario {
   faults: number
   /** Pause between two faults (ms), chosen at random in this range. */
   pause: [number, number]
+  /** 'broadcast': windows too use the BroadcastChannel link (default: their default, the MessagePort). */
+  link?: 'broadcast'
   /** Run the protocol fuzzer in a tab of its own while the workload runs. */
   fuzz?: Pick<FuzzConfig, 'intervalMs' | 'sessions' | 'resets'> & { durationMs: number }
   seed: number
@@ -184,7 +186,8 @@ export class Run {
     this.rig = rig
     this.scenario = scenario
     this.vhost = `rel-${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${scenario.seed}`
-    this.url = `shared://${this.vhost}`
+    // The windows' link: the default (a MessagePort), or BroadcastChannel everywhere (read by the roles).
+    this.url = `shared://${this.vhost}${scenario.link === 'broadcast' ? '?link=broadcast' : ''}`
     this.queues = Array.from({ length: scenario.queues }, (_, i) => `rel.q${i}`)
     this.rand = random(scenario.seed)
     this.pool = scenario.messages
@@ -520,12 +523,14 @@ export class Run {
       } satisfies FuzzConfig,
     )
     // The broker may still be working through the last posts: wait until its counters settle.
-    const batches = (i: InspectReply | null) => i?.host.batches ?? -1
+    // (and its counters: a command that waits for a storage write is counted when it settles).
+    const mark = (i: InspectReply | null) =>
+      i ? `${i.host.batches}/${i.host.dropped}/${i.broker.droppedFrames}/${i.broker.rejectedFrames}` : ''
     let after = await this.inspect()
     for (let i = 0; i < 20; i++) {
       await sleep(250)
       const next = await this.inspect()
-      const settled = batches(next) === batches(after)
+      const settled = mark(next) === mark(after)
       after = next
       if (settled) break
     }
@@ -593,7 +598,7 @@ export function details(results: ScenarioResult[]): string {
     if (f) {
       const refused = Object.values(f.account.perKind).reduce((n, k) => n + k.frames, 0)
       lines.push(
-        `  fuzzer: ${f.frames} frames in ${f.posts} posts (${Object.entries(f.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${refused} bad frames that reached the host readable, ${f.account.unaccounted} unaccounted: ${f.ok} answered ok, ${f.errors} answered with typed errors (${Object.entries(f.codes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}), the rest dropped and counted; ${f.account.unreadable} posts arrived unreadable (counted once each); ${f.resets} forged goodbyes; ${f.violations.length} contract violations; broker epoch ${f.epochBefore} → ${f.epochAfter}`,
+        `  fuzzer: ${f.frames} frames in ${f.posts} posts (${Object.entries(f.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); of the ${refused} bad frames that reached the host readable, ${f.account.unaccounted} unaccounted: ${f.ok} answered ok, ${f.errors} answered with typed errors (${Object.entries(f.codes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}), the rest dropped and counted; ${f.account.unreadable} posts arrived unreadable (counted once each); ${f.resets} session forgeries (${Object.entries(f.resetsBy ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}); ${f.violations.length} contract violations; broker epoch ${f.epochBefore} → ${f.epochAfter}`,
       )
     }
     if (r.notes.length > 0) lines.push(`  notes: ${r.notes.slice(0, 10).join(' | ')}`)

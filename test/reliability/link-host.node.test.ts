@@ -20,8 +20,10 @@ describe('link host', () => {
     try {
       out.postMessage({ from: 'c1', frames: [{ op: 'hello', clientId: 'c1', protocol: PROTOCOL_VERSION, kind: 'node' }] })
       await expect.poll(() => seen.some((f) => f.op === 'welcome')).toBe(true)
+      const session = seen.find((f) => f.op === 'welcome')!.session
       out.postMessage({
         from: 'c1',
+        session,
         frames: [
           { op: 'channel.open', channel: 1, id: 1 },
           // An unknown exchange type is 503 COMMAND_INVALID: a hard error, the connection closes.
@@ -29,9 +31,9 @@ describe('link host', () => {
           { op: 'channel.open', channel: 2, id: 3 },
         ],
       })
-      await expect.poll(() => seen.some((f) => f.op === 'unknown-client')).toBe(true)
+      await expect.poll(() => seen.some((f) => f.op === 'unknown-session')).toBe(true)
       const ops = seen.filter((f) => f.op !== 'welcome').map((f) => (f.op === 'ok' || f.op === 'error' ? `${f.op}:${f.id}` : f.op))
-      expect(ops).toEqual(['ok:1', 'error:2', 'connection.closed', 'unknown-client'])
+      expect(ops).toEqual(['ok:1', 'error:2', 'connection.closed', 'unknown-session'])
     } finally {
       out.close()
       inbox.close()

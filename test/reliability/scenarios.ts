@@ -43,10 +43,24 @@ export const SHORT: Scenario[] = [
     nemeses: ['storage-fail'],
     faults: 1,
     pause: [1000, 1000],
-    fuzz: { durationMs: 3000, sessions: 3, resets: 3 },
+    fuzz: { durationMs: 3000, sessions: 3, resets: 4 },
     seed: 2,
   },
   { ...killsWithLiveConsumers, messages: 1500, quota: 500, faults: 15, pause: [100, 300], seed: 3 },
+  // The same on the BroadcastChannel link, where the fuzzer can read the windows' session ids
+  // too (and so end them and take them over: see pages/fuzz.ts).
+  {
+    ...base,
+    name: 'protocol fuzzing, BroadcastChannel link',
+    link: 'broadcast',
+    messages: 1500,
+    quota: 750,
+    nemeses: ['storage-fail'],
+    faults: 1,
+    pause: [1000, 1000],
+    fuzz: { durationMs: 3000, sessions: 3, resets: 4 },
+    seed: 3,
+  },
 ]
 
 export const LONG: Scenario[] = [

@@ -1,6 +1,7 @@
-// The shared broker at the link level, in real Chromium: tabs and a dedicated worker reach
-// one broker in a SharedWorker over BroadcastChannel, with raw frames (the client API is
-// tested in api.e2e.test.ts).
+// The shared broker at the link level, in real Chromium: tabs (over a MessagePort, by default)
+// and a dedicated worker (over BroadcastChannel) reach one broker in a SharedWorker, with raw
+// frames (the client API is tested in api.e2e.test.ts). The link contract on all three links
+// runs in Node: test/transport/link-contract.node.test.ts.
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHarness, type Harness } from '../harness.js'
@@ -260,7 +261,7 @@ describe('shared broker, isolation and hostile input', () => {
     const root = await connect(a)
     const other = await connect(a, { vhost: 'other' })
     expect(other.welcome.brokerId).not.toBe(root.welcome.brokerId)
-    expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual(['warren:v1:/', 'warren:v1:other'])
+    expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual(['warren:v2:/', 'warren:v2:other'])
     await a.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [
       root.clientId,
       [{ op: 'channel.open', channel: 1 }, { op: 'queue.declare', channel: 1, queue: 'root-only' }],
@@ -323,6 +324,46 @@ describe('shared broker, MessagePort link and throughput', () => {
     await closeAll(a, b)
   })
 
+  it('a window defaults to the port link, a dedicated worker to BroadcastChannel', async () => {
+    const a = await harness.openPage(PAGE)
+    const ca = await connect(a)
+    const wi = await a.evaluate(() => window.t.spawn())
+    const cw = (await a.evaluate((i) => window.t.w(i, 'connect'), wi)) as Connected
+    expect(cw.welcome.brokerId).toBe(ca.welcome.brokerId)
+    const setup = (queue: string) => [
+      { op: 'channel.open', channel: 1 },
+      { op: 'queue.declare', channel: 1, queue },
+    ]
+    await a.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [ca.clientId, setup('default-window')] as const)
+    await a.evaluate(([i, id, cmds]) => window.t.w(i as number, 'script', id as string, cmds as never), [wi, cw.clientId, setup('default-worker')] as const)
+    // The window's frames go over its port: nothing of it passes the broker channel.
+    await a.evaluate(() => window.t.sniff())
+    await a.evaluate(([i, id]) => window.t.w(i as number, 'call', id as string, { op: 'queue.declare', channel: 1, queue: 'default-worker', passive: true } as never), [wi, cw.clientId] as const)
+    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'default-window', passive: true })).toMatchObject({ op: 'ok' })
+    await a.waitForFunction((id) => window.t.sniffed(id) !== undefined, cw.clientId)
+    expect(await a.evaluate((id) => window.t.sniffed(id), ca.clientId)).toBeUndefined()
+    // Frames in each client's name that do not name its session run for neither.
+    for (const [id, queue] of [[ca.clientId, 'default-window'], [cw.clientId, 'default-worker']] as const)
+      await a.evaluate(([i, q]) => window.t.postRaw({ from: i, frames: [{ op: 'queue.delete', channel: 1, queue: q }] }), [id, queue] as const)
+    await a.waitForFunction(() => window.t.brokerStats().then((s) => (s as { host: { unknownSessions: number } }).host.unknownSessions >= 2))
+    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'default-window', passive: true })).toMatchObject({ op: 'ok' })
+    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'default-worker', passive: true })).toMatchObject({ op: 'ok' })
+    // Both links stayed up: an answer to a frame that named no session is not their business.
+    expect(await a.evaluate((id) => window.t.state(id), ca.clientId)).toMatchObject({ state: 'up', downs: [], welcomes: [] })
+    await closeAll(a)
+  })
+
+  it("a window's default link reaches a broker another context hosts (its SharedWorker waits for the lock) over BroadcastChannel", async () => {
+    const vhost = 'elected-elsewhere'
+    const a = await harness.openPage(PAGE)
+    const hosted = await a.evaluate((v) => window.t.electHost(v), vhost)
+    const ca = await connect(a, { vhost, connectTimeout: 10_000 })
+    expect(ca.welcome.brokerId).toBe(hosted.brokerId)
+    expect(await call(a, ca.clientId, { op: 'channel.open', channel: 1 })).toMatchObject({ op: 'ok' })
+    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'q' })).toMatchObject({ op: 'ok' })
+    await closeAll(a)
+  })
+
   for (const link of ['broadcast', 'port'] as const) {
     it(`throughput, tab to tab through the broker (${link})`, async () => {
       const a = await harness.openPage(PAGE)
@@ -353,6 +394,60 @@ describe('shared broker, MessagePort link and throughput', () => {
       await closeAll(a, b)
     })
   }
+})
+
+describe('shared broker, sessions', () => {
+  for (const link of ['broadcast', 'port'] as const) {
+    it(`a goodbye and a hello forged in a live client's name cannot take its session (${link} link)`, async () => {
+      const a = await harness.openPage(PAGE)
+      const b = await harness.openPage(PAGE)
+      const ca = await connect(a, { link })
+      const cb = await connect(b)
+      const queue = `forged-${link}`
+      const setup = [
+        { op: 'channel.open', channel: 1 },
+        { op: 'queue.declare', channel: 1, queue },
+      ]
+      for (const [page, id] of [[a, ca.clientId], [b, cb.clientId]] as const)
+        await page.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [id, setup] as const)
+      await a.evaluate(([id, q]) => window.t.consumeAcking(id as string, 1, q as string, 'c'), [ca.clientId, queue] as const)
+      const before = (await a.evaluate(() => window.t.brokerStats())) as { host: { refusedHellos: number; opened: number } }
+
+      // A stale context of the same id, or a script that does not know the session id.
+      await b.evaluate((victim) => {
+        window.t.postRaw({ from: victim, session: 'f'.repeat(32), frames: [{ op: 'goodbye', clientId: victim, session: 'f'.repeat(32) }] })
+        window.t.postRaw({ from: victim, frames: [{ op: 'hello', clientId: victim, protocol: 2, kind: 'window' }] })
+      }, ca.clientId)
+      await a.waitForFunction((n) => window.t.brokerStats().then((s) => (s as { host: { refusedHellos: number } }).host.refusedHellos > n), before.host.refusedHellos)
+
+      await b.evaluate(([id, q]) => window.t.publishMany(id as string, { channel: 1, exchange: '', routingKey: q as string, n: 5 }), [cb.clientId, queue] as const)
+      await a.waitForFunction((id) => window.t.seen(id).length === 5, ca.clientId)
+      expect(await call(a, ca.clientId, { op: 'channel.open', channel: 2 })).toMatchObject({ op: 'ok' })
+      expect(await a.evaluate((id) => window.t.state(id), ca.clientId)).toMatchObject({ state: 'up', downs: [], welcomes: [] })
+      const after = (await a.evaluate(() => window.t.brokerStats())) as { host: { opened: number } }
+      expect(after.host.opened).toBe(before.host.opened)
+      await closeAll(a, b)
+    })
+  }
+
+  it('a BroadcastChannel client whose session a script read, ended and took over is not stranded: it says hello again and works', async () => {
+    const a = await harness.openPage(PAGE)
+    const attacker = await harness.openPage(PAGE)
+    await attacker.evaluate(() => window.t.sniff())
+    const ca = await connect(a, { link: 'broadcast' })
+    expect(await call(a, ca.clientId, { op: 'channel.open', channel: 1 })).toMatchObject({ op: 'ok' })
+    await attacker.waitForFunction((id) => window.t.sniffed(id) !== undefined, ca.clientId)
+    await attacker.evaluate((victim) => {
+      const session = window.t.sniffed(victim)!
+      window.t.postRaw({ from: victim, session, frames: [{ op: 'goodbye', clientId: victim, session }] })
+      window.t.postRaw({ from: victim, frames: [{ op: 'hello', clientId: victim, protocol: 2, kind: 'window', session }] })
+    }, ca.clientId)
+    await a.waitForFunction((id) => window.t.state(id).welcomes.length >= 1 && window.t.state(id).state === 'up', ca.clientId)
+    // Its old channel is gone with the old session; the new session works.
+    expect(await call(a, ca.clientId, { op: 'channel.open', channel: 1 })).toMatchObject({ op: 'ok' })
+    expect(await call(a, ca.clientId, { op: 'queue.declare', channel: 1, queue: 'after-takeover' })).toMatchObject({ op: 'ok' })
+    await closeAll(a, attacker)
+  })
 })
 
 describe('shared broker, back/forward cache', () => {

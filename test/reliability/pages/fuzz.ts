@@ -9,10 +9,15 @@
 // What it does not do, because a same-origin script is trusted on this wire (BroadcastChannel
 // carries no sender identity; see hosts/broadcast-host.ts): publish into, consume from, bind,
 // purge or delete the workload's queues, or send valid commands with a request id in a real
-// client's name. In real clients' names it only sends frames the guards refuse, hellos (a
-// duplicate welcome the client ignores) and, when `resets` is set, goodbyes: the broker drops
-// that client's session as if it had gone, and the client must recover without losing a
-// confirmed message.
+// client's name. In real clients' names it only sends frames the guards refuse (naming no
+// session, or the session it read on the broker channel), hellos that name no session (the
+// broker refuses them) and, when `resets` is set, session forgeries in turn: a goodbye naming
+// a made-up session (refused), a hello naming none (refused), and, where it could read the
+// session id (BroadcastChannel clients: a port client's batches never pass this channel), a
+// goodbye naming it (the broker ends the session and tells the client, which says hello again)
+// or a hello naming it (the broker gives the session to whoever sent it, and the welcome goes
+// to the real client, which takes the new session). The client must recover without losing a
+// confirmed message. Real clients are found on the broker channel and by their Web Locks.
 import fc from 'fast-check'
 import { COMMAND_OPS } from '../../../src/protocol/guards.js'
 import { PROTOCOL_VERSION } from '../../../src/protocol/version.js'
@@ -57,9 +62,10 @@ export interface FuzzReport {
   codes: Record<string, number>
   /** Replies that broke the contract: a second reply to one id, an untyped error, an internal error (541). */
   violations: string[]
-  /** Real clients seen on the broker channel; forged goodbyes sent. */
+  /** Real clients seen (broker channel, Web Locks); session forgeries sent, and by strategy. */
   realClients: number
   resets: number
+  resetsBy: Record<string, number>
   /** Hard errors that closed an own session (it says hello again). */
   sessionsClosed: number
 }
@@ -67,6 +73,9 @@ export interface FuzzReport {
 type Frame = Record<string, unknown>
 
 const WORKLOAD_SAFE_OPS = ['queue.declare'] as const
+
+/** Forgeries of real clients' sessions, used in turn (see the header). */
+const RESET_STRATEGIES = ['stale-goodbye', 'blind-hello', 'sniffed-goodbye', 'sniffed-hello'] as const
 
 /** Deeply nested plain objects (structured clone and the guards must cope). */
 const deep = (depth: number): unknown => {
@@ -94,6 +103,7 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     violations: [],
     realClients: 0,
     resets: 0,
+    resetsBy: {},
     sessionsClosed: 0,
   }
   /** Kinds whose frames are all refused unless answered ok. */
@@ -107,6 +117,8 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
 
   // What a tab listening on the broker channel learns: who the clients are, their tags.
   const realIds = new Set<string>()
+  /** The last session id each real client named on the broker channel. */
+  const realSessions = new Map<string, string>()
   const deliveryTags: number[] = []
   const consumerTags: string[] = []
   const ownIds = new Set<string>()
@@ -116,6 +128,8 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     if (batch?.k !== undefined || typeof batch?.from !== 'string' || batch.from.length > 128 || !Array.isArray(batch.frames)) return
     if (ownIds.has(batch.from) || batch.from.startsWith('fuzz-')) return
     realIds.add(batch.from)
+    const named = (batch as { session?: unknown }).session
+    if (typeof named === 'string') realSessions.set(batch.from, named)
     for (const frame of batch.frames as Frame[]) {
       if (typeof frame !== 'object' || frame === null) continue
       if (typeof frame.deliveryTag === 'number' && deliveryTags.length < 1000) deliveryTags.push(frame.deliveryTag)
@@ -126,6 +140,11 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
   // ------------------------------------------------------------ own sessions
   interface Session {
     id: string
+    /** The session id and broker epoch of our last welcome. */
+    token: string | undefined
+    /** The session a goodbye was sent for, until the broker says it is over. */
+    leaving?: string | undefined
+    epoch: number | undefined
     inbox: BroadcastChannel
     release: () => void
     nextId: number
@@ -136,12 +155,14 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     open: boolean
   }
   const sessions: Session[] = []
-  const post = (from: string, frames: unknown[], kind: string) => {
+  const post = (from: string, frames: unknown[], kind: string, named?: string) => {
     const session = sessions.find((s) => s.id === from)
     if (session) for (const frame of frames) if (typeof (frame as Frame)?.id === 'number') session.kinds.set((frame as Frame).id as number, kind)
+    // Our own sessions name their session; forgeries name what `named` says.
+    const token = named ?? session?.token
     try {
       // `k` (ignored by the host) tells a test hooked into the host what the post was.
-      broker.postMessage({ from, frames, k: kind })
+      broker.postMessage(token === undefined ? { from, frames, k: kind } : { from, session: token, frames, k: kind })
       report.posts++
       report.frames += frames.length
       count(kind, frames.length)
@@ -149,7 +170,8 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
       report.unsendable++
     }
   }
-  const hello = (s: Session) => post(s.id, [{ op: 'hello', clientId: s.id, protocol: PROTOCOL_VERSION, kind: 'window', name: 'fuzzer' }], 'session')
+  const hello = (s: Session) =>
+    post(s.id, [{ op: 'hello', clientId: s.id, protocol: PROTOCOL_VERSION, kind: 'window', name: 'fuzzer', ...(s.token ? { session: s.token } : {}) }], 'session')
   const newSession = async (k: number): Promise<Session> => {
     const id = `fuzz-${config.seed}-${k}-${Math.random().toString(36).slice(2, 8)}`
     ownIds.add(id)
@@ -162,7 +184,7 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
       })
     })
     const inbox = new BroadcastChannel(clientChannelName(vhost, id))
-    const session: Session = { id, inbox, release, nextId: 1, answered: new Set(), kinds: new Map(), channels: [], open: true }
+    const session: Session = { id, token: undefined, epoch: undefined, inbox, release, nextId: 1, answered: new Set(), kinds: new Map(), channels: [], open: true }
     inbox.onmessage = (event: MessageEvent<unknown>) => {
       if (!Array.isArray(event.data)) {
         report.violations.push(`a post to a client that is not an array of frames`)
@@ -191,13 +213,21 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
           hello(session)
         } else if (frame.op === 'channel.closed') {
           session.channels = session.channels.filter((c) => c !== frame.channel)
-        } else if (frame.op === 'unknown-client') {
+        } else if (frame.op === 'welcome') {
+          session.token = frame.session as string
+          session.epoch = frame.epoch as number
+        } else if (frame.op === 'unknown-session' && session.leaving !== undefined) {
+          if (frame.session === session.leaving) session.leaving = undefined
+        } else if (frame.op === 'unknown-session' && (frame.session === undefined ? frame.epoch !== session.epoch : frame.session === session.token)) {
+          // (As a real client does: one naming no session is about ours only from another broker.)
           session.channels = []
           hello(session)
         }
       }
     }
     hello(session)
+    // Frames before the welcome would only be dropped (they name no session): wait for it.
+    for (let i = 0; i < 200 && session.token === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     return session
   }
   for (let k = 0; k < (config.sessions ?? 3); k++) sessions.push(await newSession(k))
@@ -353,6 +383,42 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     { weight: 2, arbitrary: fc.array(malformed, { minLength: 1, maxLength: 3 }).map((frames): Plan => ({ kind: 'impersonate', frames })) },
   )
 
+  // ------------------------------------------------------------ session forgeries
+
+  type Strategy = (typeof RESET_STRATEGIES)[number]
+  const forgeSession = (victim: string, wanted: Strategy) => {
+    const known = realSessions.get(victim)
+    // Where the victim's session id never passed the broker channel (a port client), the
+    // strategies that need it fall back to the ones that do not.
+    const strategy: Strategy = known === undefined ? (wanted === 'sniffed-goodbye' ? 'stale-goodbye' : wanted === 'sniffed-hello' ? 'blind-hello' : wanted) : wanted
+    report.resetsBy[strategy] = (report.resetsBy[strategy] ?? 0) + 1
+    const stale = 'f'.repeat(32)
+    switch (strategy) {
+      case 'stale-goodbye':
+        post(victim, [{ op: 'goodbye', clientId: victim, session: stale }], 'reset', stale)
+        break
+      case 'blind-hello':
+        post(victim, [{ op: 'hello', clientId: victim, protocol: PROTOCOL_VERSION, kind: 'window' }], 'reset')
+        break
+      case 'sniffed-goodbye':
+        post(victim, [{ op: 'goodbye', clientId: victim, session: known }], 'reset', known)
+        break
+      case 'sniffed-hello':
+        post(victim, [{ op: 'hello', clientId: victim, protocol: PROTOCOL_VERSION, kind: 'window', session: known }], 'reset')
+        break
+    }
+  }
+
+  // Clients whose batches never pass the broker channel (the MessagePort link) are found by their locks.
+  const lockPrefix = clientLockName(vhost, '')
+  const findByLocks = async () => {
+    const snapshot = await (locks as { query?: () => Promise<{ held?: Array<{ name?: string }> }> }).query?.call(locks).catch(() => undefined)
+    for (const lock of snapshot?.held ?? []) {
+      const id = typeof lock.name === 'string' && lock.name.startsWith(lockPrefix) ? lock.name.slice(lockPrefix.length) : undefined
+      if (id && !ownIds.has(id) && !id.startsWith('fuzz-')) realIds.add(id)
+    }
+  }
+
   // ------------------------------------------------------------ the run
   const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length === 0 ? undefined : list[n % list.length])
   let rng = config.seed >>> 0
@@ -382,7 +448,12 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     return out
   }
 
+  let lastLockScan = -Infinity
   while (performance.now() - started < config.durationMs) {
+    if (performance.now() - lastLockScan > 500) {
+      lastLockScan = performance.now()
+      await findByLocks()
+    }
     const chunk = fc.sample(plan, { numRuns: 50, seed: config.seed + batchNo++ })
     for (const p of chunk) {
       const s = sessions[rand() % sessions.length]!
@@ -419,7 +490,7 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
         case 'handshake': {
           if (p.which === 8) {
             // Our own session: goodbye, a command (from nobody now), hello again.
-            post(s.id, [{ op: 'goodbye', clientId: s.id }], 'session')
+            post(s.id, [{ op: 'goodbye', clientId: s.id, session: s.token }], 'session')
             post(s.id, [{ op: 'basic.qos', channel: 1, prefetchCount: 1, id: s.nextId++ }], 'handshake')
             s.channels = []
             hello(s)
@@ -431,10 +502,10 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
             [{ op: 'basic.qos', channel: 1, prefetchCount: 1, id: 1 }, { op: 'hello', clientId: stranger, protocol: PROTOCOL_VERSION, kind: 'window' }],
             [{ op: 'hello', clientId: stranger, protocol: 999, kind: 'window' }],
             [{ op: 'hello', clientId: 'someone-else', protocol: PROTOCOL_VERSION, kind: 'window' }],
-            [{ op: 'goodbye', clientId: stranger }, { op: 'channel.open', channel: 1, id: 1 }],
+            [{ op: 'goodbye', clientId: stranger, session: 'f'.repeat(32) }, { op: 'channel.open', channel: 1, id: 1 }],
             [{ op: 'ping', clientId: stranger, nonce: 'x' }],
             [{ op: 'hello', clientId: stranger, protocol: PROTOCOL_VERSION, kind: 'toaster', name: huge(1000) }],
-            [{ op: 'welcome', clientId: stranger, protocol: PROTOCOL_VERSION, epoch: 1, brokerId: 'x' }],
+            [{ op: 'welcome', clientId: stranger, protocol: PROTOCOL_VERSION, epoch: 1, brokerId: 'x', session: 'x' }],
             [{ op: 'hello' }, { op: 'goodbye' }, { op: 'ping' }],
           ]
           // (A valid hello here would be welcomed; case 5 may be, so it counts as a session frame.)
@@ -444,8 +515,11 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
         case 'impersonate': {
           const victim = pick([...realIds], rand())
           if (!victim) break
-          // Frames the guards refuse and without a request id: dropped and counted, never
-          // answered to the victim. A hello in its name: the victim ignores the duplicate welcome.
+          // Frames the guards refuse and without a request id, naming no session: dropped and
+          // counted by the host, never answered to the victim. (Frames naming a session read on
+          // the broker channel reach the engine as the victim's: 'malformed' covers what the
+          // engine does with them, the resets what such a script can do to a session.) A hello
+          // in its name that names no session: refused.
           const frames: unknown[] = p.frames.map((f) => {
             const frame = { ...(f as Frame) }
             delete frame.id
@@ -461,7 +535,7 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     if (performance.now() >= nextReset && realIds.size > 0) {
       nextReset += resetEvery
       const victim = pick([...realIds], rand())!
-      post(victim, [{ op: 'goodbye', clientId: victim }], 'reset')
+      forgeSession(victim, RESET_STRATEGIES[report.resets % RESET_STRATEGIES.length]!)
       report.resets++
     }
     await new Promise((resolve) => setTimeout(resolve, interval))
@@ -472,11 +546,21 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
     last = report.ok + report.errors
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
-  for (const s of sessions) {
-    post(s.id, [{ op: 'goodbye', clientId: s.id }], 'session')
-    s.inbox.close()
-    s.release()
-  }
+  // Say goodbye, and listen until the broker says the session is over: every reply it sent
+  // before comes first on the same channel, and a reply settled after (a storage write) is owed
+  // to a session that has ended, which the engine counts.
+  await Promise.all(
+    sessions.map(async (s) => {
+      const ended = s.token
+      if (ended !== undefined) {
+        s.leaving = ended
+        post(s.id, [{ op: 'goodbye', clientId: s.id, session: ended }], 'session')
+        for (let i = 0; i < 500 && s.leaving !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      s.inbox.close()
+      s.release()
+    }),
+  )
   report.realClients = realIds.size
   broker.close()
   listener.close()

@@ -97,10 +97,13 @@ export class EventLog {
   }
 }
 
+/** `?link=broadcast` on a scenario's URL: windows use the BroadcastChannel link too. */
+export const linkOf = (url: string): { link?: 'broadcast' } => (/[?&]link=broadcast\b/.test(url) ? { link: 'broadcast' } : {})
+
 async function openConnection(url: string, log: EventLog, role: string, stopped: () => boolean): Promise<Connection | undefined> {
   for (let attempt = 0; !stopped(); attempt++) {
     try {
-      return await Connection.open({ url, connectTimeout: 5000, requestTimeout: 15_000, name: role })
+      return await Connection.open({ url, ...linkOf(url), connectTimeout: 5000, requestTimeout: 15_000, name: role })
     } catch (error) {
       log.push({ type: 'role', role, event: 'reopen', detail: `open failed: ${errorCode(error)}` })
       await sleep(Math.min(1000, 100 * (attempt + 1)))
@@ -348,7 +351,7 @@ export function runConsumer(config: ConsumerConfig, sink: Sink): RunningRole {
 /** Takes every message left in `queues` (after all consumers stopped), logs it, acks it. */
 export async function drain(url: string, queues: string[], sink: Sink): Promise<Record<string, number>> {
   const log = new EventLog(sink)
-  const conn = await Connection.open({ url, connectTimeout: 10_000, requestTimeout: 30_000, name: 'drain' })
+  const conn = await Connection.open({ url, ...linkOf(url), connectTimeout: 10_000, requestTimeout: 30_000, name: 'drain' })
   const counts: Record<string, number> = {}
   try {
     const channel = await conn.channel()
@@ -390,7 +393,7 @@ export async function drain(url: string, queues: string[], sink: Sink): Promise<
 
 /** Declares the run's exchange and queues once, before any producer starts. */
 export async function setup(url: string, queues: string[]): Promise<void> {
-  const conn = await Connection.open({ url, connectTimeout: 10_000 })
+  const conn = await Connection.open({ url, ...linkOf(url), connectTimeout: 10_000 })
   try {
     await dlx().bind(conn).declare()
     await deadLetterQueue().bind(conn).declare()

@@ -43,6 +43,7 @@ function dedicated(): Remote {
 }
 
 const workers: Remote[] = []
+const sniffed = new Map<string, string>()
 
 const t = {
   ...rig,
@@ -57,6 +58,23 @@ const t = {
     const remote = workers[index]!
     return (remote[method] as (...a: unknown[]) => Promise<unknown>)(...args)
   },
+  /** Starts a dedicated worker that hosts `vhost`'s broker (elected through the broker lock); resolves once it serves. */
+  electHost(vhost: string): Promise<{ brokerId: string; epoch: number }> {
+    const worker = new Worker(new URL('../offline/host.worker.ts', import.meta.url), { type: 'module' })
+    return new Promise((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<{ result?: { brokerId: string; epoch: number }; error?: string }>) =>
+        event.data.error !== undefined ? reject(new Error(event.data.error)) : resolve(event.data.result!)
+      worker.postMessage({ id: 1, method: 'elect', args: [vhost] })
+    })
+  },
+  /** Listens on the broker channel as any script of the origin can: the last session each client named. */
+  sniff(vhost = '/'): void {
+    const channel = new BroadcastChannel(brokerChannelName(vhost))
+    channel.onmessage = (event: MessageEvent<{ from?: unknown; session?: unknown }>) => {
+      if (typeof event.data?.from === 'string' && typeof event.data.session === 'string') sniffed.set(event.data.from, event.data.session)
+    }
+  },
+  sniffed: (clientId: string): string | undefined => sniffed.get(clientId),
   /** Posts raw data straight onto the broker channel of `vhost` (hostile-script tests). */
   postRaw(data: unknown, vhost = '/'): void {
     const channel = new BroadcastChannel(brokerChannelName(vhost))
