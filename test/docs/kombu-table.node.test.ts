@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 import * as warren from '../../src/index.js'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-const section = readme.slice(readme.indexOf('## Kombu → Warren'), readme.indexOf('\n## ', readme.indexOf('## Kombu → Warren') + 1))
+const start = readme.indexOf('## Kombu → Warren')
+// The table ends at the next heading of any level (the Errors subsection has a table of its own).
+const section = readme.slice(start, readme.indexOf('\n#', start + 1))
 /** The Warren column's code spans. */
 const warrenCode = section
   .split('\n')
