@@ -21,6 +21,8 @@ import {
   type DirectorySignal,
   type ManagementApi,
   type ManagementMethod,
+  parseDirectorySignal,
+  parseManagementSignal,
   type ManagementSignal,
 } from '../protocol/management.js'
 import { isErrorData } from '../protocol/guards.js'
@@ -81,7 +83,7 @@ export async function openManagement(options: ManagementOptions = {}): Promise<M
 
   let onReady: (() => void) | undefined
   channel.addEventListener('message', (event: MessageEvent) => {
-    const signal = event.data as ManagementSignal | null
+    const signal = parseManagementSignal(event.data)
     if (signal?.op !== 'management.ready' || signal.consoleId !== consoleId) return
     epoch = signal.epoch
     brokerId = signal.brokerId
@@ -210,9 +212,9 @@ export function listVhosts(wait = 300): Promise<RunningVhost[]> {
     const directory = new BroadcastChannel(managementDirectoryName())
     const found = new Map<string, RunningVhost>()
     directory.onmessage = (event: MessageEvent) => {
-      const data = event.data as { op?: unknown; vhost?: unknown; epoch?: unknown; brokerId?: unknown } | null
-      if (data?.op !== 'vhost' || typeof data.vhost !== 'string') return
-      found.set(data.vhost, { vhost: data.vhost, epoch: Number(data.epoch), brokerId: String(data.brokerId) })
+      const signal = parseDirectorySignal(event.data)
+      if (signal?.op !== 'vhost') return
+      found.set(signal.vhost, { vhost: signal.vhost, epoch: signal.epoch, brokerId: signal.brokerId })
     }
     directory.postMessage({ op: 'vhosts?' } satisfies DirectorySignal)
     setTimeout(() => {
