@@ -265,7 +265,57 @@ function sourceFiles(dir: string): string[] {
   return out
 }
 
+/**
+ * The engine files a file imports by value (what runs at import time and what a reader must
+ * follow): `import type`, and imports whose every specifier is `type`, do not count.
+ */
+function valueImportsOf(file: string, text: string): string[] {
+  const ast = parseAst(text, { lang: 'ts' }) as unknown as Node
+  const targets: string[] = []
+  for (const node of ast.body as Node[]) {
+    if (node.type !== 'ImportDeclaration' && node.type !== 'ExportNamedDeclaration' && node.type !== 'ExportAllDeclaration') continue
+    const source = node.source as (Node & { value?: unknown }) | null
+    if (!source || typeof source.value !== 'string' || !source.value.startsWith('.')) continue
+    if (node.importKind === 'type' || node.exportKind === 'type') continue
+    const specifiers = (node.specifiers ?? []) as Node[]
+    if (specifiers.length > 0 && specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type')) continue
+    targets.push(posix.normalize(posix.join(posix.dirname(file), source.value)).replace(/\.(d\.ts|[cm]?[jt]sx?)$/, ''))
+  }
+  return targets
+}
+
+/** Every import cycle in a graph of files (each cycle once, as a path that returns to its start). */
+function cyclesIn(graph: Map<string, string[]>): string[][] {
+  const cycles: string[][] = []
+  const state = new Map<string, 'open' | 'done'>()
+  const stack: string[] = []
+  const visit = (file: string): void => {
+    state.set(file, 'open')
+    stack.push(file)
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue
+      if (state.get(next) === 'open') cycles.push([...stack.slice(stack.indexOf(next)), next])
+      else if (!state.has(next)) visit(next)
+    }
+    stack.pop()
+    state.set(file, 'done')
+  }
+  for (const file of [...graph.keys()].sort()) if (!state.has(file)) visit(file)
+  return cycles
+}
+
 describe('layering of src/', () => {
+  it('no value-level import cycle in src/engine/: every dependency between engine modules goes one way', () => {
+    const graph = new Map<string, string[]>()
+    for (const path of sourceFiles(join(SRC, 'engine'))) {
+      const file = relative(SRC, path).split('\\').join('/')
+      graph.set(file.replace(/\.ts$/, ''), valueImportsOf(file, readFileSync(path, 'utf8')))
+    }
+    expect(graph.size).toBeGreaterThan(10)
+    const cycles = cyclesIn(graph).map((cycle) => cycle.join(' → '))
+    expect(cycles, cycles.join('\n')).toEqual([])
+  })
+
   it('every file respects the import rules and the pure layers use no host globals', () => {
     const files = sourceFiles(SRC)
     expect(files.length).toBeGreaterThan(0)
@@ -277,6 +327,22 @@ describe('layering of src/', () => {
 })
 
 describe('layering checker (self-test)', () => {
+  it('finds value-level cycles and ignores type-only imports', () => {
+    const graph = (files: Record<string, string>) =>
+      new Map(Object.entries(files).map(([file, text]) => [file.replace(/\.ts$/, ''), valueImportsOf(file, text)]))
+    expect(cyclesIn(graph({
+      'engine/a.ts': "import { b } from './b.js'",
+      'engine/b.ts': "import { c } from './c.js'",
+      'engine/c.ts': "import { a } from './a.js'",
+    }))).toEqual([['engine/a', 'engine/b', 'engine/c', 'engine/a']])
+    expect(cyclesIn(graph({
+      'engine/a.ts': "import { b } from './b.js'",
+      'engine/b.ts': "import type { A } from './a.js'\nimport { type A2 } from './a.js'\nexport type { A3 } from './a.js'",
+    }))).toEqual([])
+    expect(cyclesIn(graph({ 'engine/a.ts': "export { b } from './b.js'", 'engine/b.ts': "export * from './a.js'" }))).toHaveLength(1)
+  })
+
+
   const messages = (file: string, text: string) => checkSource(file, text).map((v) => `${v.line}: ${v.message}`)
 
   it('accepts allowed imports, comments, strings and property names', () => {

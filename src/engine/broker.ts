@@ -2,9 +2,10 @@
  * The broker of one vhost: RabbitMQ's AMQP 0-9-1 model, pure. Commands come in through
  * `receive`, events go out through each client's `send`. Every state change happens
  * synchronously in `receive`; only replies that wait for storage are deferred.
- * This file holds the public API and the dispatch of commands; the work is done by
- * topology.ts, publishing.ts, delivery.ts, expiry.ts, bounded-memory.ts and persistence.ts
- * on the vhost's state (vhost.ts).
+ * This file holds the public API and the dispatch of commands, and wires the queue types
+ * (queue-types.ts) to their collaborators; the work is done by topology.ts, publishing.ts,
+ * delivery.ts, dead-lettering.ts, bounded-memory.ts and persistence.ts on the vhost's state
+ * (vhost.ts), and by each queue's type.
  */
 import type { ClientCommand, ClientKind, ServerEvent } from '../protocol/frames.js'
 import { errorData } from '../protocol/errors.js'
@@ -13,13 +14,17 @@ import type { Durability, Storage } from '../storage/types.js'
 import { ChannelState } from './channel.js'
 import type { Clock } from './clock.js'
 import type { DelayedDelivery } from './delayed.js'
-import { ack, cancel, closeChannel, consume, getMessage, qos, recover, reject } from './delivery.js'
+import { overMemoryLimit } from './bounded-memory.js'
+import { deadLetter } from './dead-lettering.js'
+import { ack, cancel, closeChannel, consume, deliver, getMessage, qos, recover, reject } from './delivery.js'
 import type { DedupOptions, DedupWindow } from './dedup.js'
 import { AmqpError, NackError } from './errors.js'
 import type { Exchange } from './exchange.js'
-import { scheduleHeadExpiry, touch } from './expiry.js'
+import { write, writeInBackground } from './persistence.js'
 import { publish, releaseDelayed } from './publishing.js'
 import type { QueueState } from './queue.js'
+import type { QueueTypeContext, QueueTypes } from './queue-type.js'
+import { BUILTIN_QUEUE_TYPES } from './queue-types.js'
 import { recoverState } from './recovery.js'
 import {
   bindExchange,
@@ -30,6 +35,7 @@ import {
   deleteQueue,
   deleteQueueCommand,
   purge,
+  touch,
   unbindExchange,
   unbindQueue,
 } from './topology.js'
@@ -88,6 +94,8 @@ export class Broker {
   ) {
     const state = new VhostState(options, (exchange, message) => releaseDelayed(state, exchange, message))
     this.state = state
+    const context = queueTypeContext(state)
+    for (const factory of BUILTIN_QUEUE_TYPES) state.queueTypes.register(factory(context))
   }
 
   get vhost(): string {
@@ -115,9 +123,9 @@ export class Broker {
   get dedup(): DedupWindow {
     return this.state.dedup
   }
-  /** @internal recovery pages queues with it too */
-  get queueWindow(): number {
-    return this.state.queueWindow
+  /** @internal recovery declares queues through them */
+  get queueTypes(): QueueTypes {
+    return this.state.queueTypes
   }
 
   /** Opens storage, recovers durable state and returns a running broker with a new epoch. */
@@ -125,10 +133,7 @@ export class Broker {
     const epoch = options.storage ? (await options.storage.open()).epoch : 1
     const broker = new Broker(options, epoch)
     if (options.storage) await recoverState(broker, options.storage, options.clock.now())
-    for (const queue of broker.queues.values()) {
-      touch(broker.state, queue)
-      scheduleHeadExpiry(broker.state, queue)
-    }
+    for (const queue of broker.queues.values()) touch(broker.state, queue)
     broker.delayed.start()
     return broker
   }
@@ -186,9 +191,8 @@ export class Broker {
   async stop(): Promise<void> {
     this.state.stopped = true
     for (const queue of this.queues.values()) {
-      queue.cancelHeadTimer?.()
       queue.cancelExpiryTimer?.()
-      queue.paging?.stop()
+      queue.type.stop(queue)
     }
     this.delayed.stop()
     await this.state.storage?.close()
@@ -239,7 +243,7 @@ export class Broker {
         closeChannel(state, client, channel)
         return EMPTY
       case 'basic.qos':
-        return qos(state, channel, command.prefetchCount, command.global ?? false)
+        return qos(channel, command.prefetchCount, command.global ?? false)
       case 'exchange.declare':
         return declareExchange(state, command)
       case 'exchange.delete':
@@ -267,13 +271,13 @@ export class Broker {
       case 'basic.get':
         return getMessage(state, client, channel, command.queue, command.noAck ?? false)
       case 'basic.ack':
-        return ack(state, channel, command.deliveryTag, command.multiple ?? false)
+        return ack(channel, command.deliveryTag, command.multiple ?? false)
       case 'basic.nack':
-        return reject(state, channel, command.deliveryTag, command.multiple ?? false, command.requeue ?? true, false)
+        return reject(channel, command.deliveryTag, command.multiple ?? false, command.requeue ?? true, 'nack')
       case 'basic.reject':
-        return reject(state, channel, command.deliveryTag, false, command.requeue ?? true, true)
+        return reject(channel, command.deliveryTag, false, command.requeue ?? true, 'reject')
       case 'basic.recover':
-        return recover(state, channel, command.requeue ?? true)
+        return recover(channel, command.requeue ?? true)
     }
   }
 
@@ -297,6 +301,7 @@ export class Broker {
       })),
       queues: [...this.queues.values()].map((queue) => ({
         name: queue.name,
+        type: queue.type.name,
         durable: queue.durable,
         exclusive: queue.exclusive,
         autoDelete: queue.autoDelete,
@@ -316,6 +321,8 @@ export class Broker {
           active: queue.options.singleActiveConsumer ? queue.activeConsumer === consumer : true,
         })),
         counters: { ...queue.counters },
+        /** Figures of the queue's type (a stream's offsets, for one). */
+        typeDetails: queue.type.inspect(queue),
       })),
       clients: [...this.state.clients.values()].map((client) => ({
         id: client.id,
@@ -330,3 +337,31 @@ export class Broker {
 }
 
 export type BrokerSnapshot = ReturnType<Broker['inspect']>
+
+const ROUTED = { routed: true }
+
+/** The collaborators every queue type of a vhost gets (see queue-type.ts). */
+function queueTypeContext(state: VhostState): QueueTypeContext {
+  return {
+    vhost: state.name,
+    clock: state.clock,
+    storage: state.storage,
+    durability: state.durability,
+    queueWindow: state.queueWindow,
+    get stopped() {
+      return state.stopped
+    },
+    storageFailed: () => {
+      state.stats.storageFailures++
+    },
+    write: (ops, durability) => write(state, ops, durability),
+    writeInBackground: (ops) => writeInBackground(state, ops),
+    deliver: (consumer, queue, message, properties) => deliver(state, consumer, queue, message, properties),
+    deadLetter: (queue, message, reason) => deadLetter(state, queue, message, reason),
+    deleteQueue: (queue) => {
+      deleteQueue(state, queue)
+    },
+    admitToMemory: (size) => !overMemoryLimit(state, size),
+    rememberPublishId: (publishId, now) => state.dedup.remember(publishId, now, ROUTED),
+  }
+}

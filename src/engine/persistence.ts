@@ -6,17 +6,7 @@ import type { Durability, StorageOp, StoredMessage } from '../storage/types.js'
 import { delayedStoreName, type HeldMessage } from './delayed.js'
 import type { Binding } from './exchange.js'
 import type { QueuedMessage } from './message.js'
-import type { QueueState } from './queue.js'
 import type { VhostState } from './vhost.js'
-
-/** Forgets settled or dropped messages in storage. */
-export function forget(vhost: VhostState, queue: QueueState, messages: QueuedMessage[]): void {
-  // queue.delete already dropped a deleted queue's messages; its seqs may now belong to a new queue of that name.
-  if (queue.deleted) return
-  const ops: StorageOp[] = []
-  for (const message of messages) if (message.stored) ops.push({ kind: 'message.delete', queue: queue.name, seq: message.seq })
-  writeInBackground(vhost, ops)
-}
 
 export function write(vhost: VhostState, ops: StorageOp[], durability: Durability = vhost.durability): Promise<void> {
   if (!vhost.storage || ops.length === 0) return Promise.resolve()
@@ -29,15 +19,6 @@ export function write(vhost: VhostState, ops: StorageOp[], durability: Durabilit
 export function writeInBackground(vhost: VhostState, ops: StorageOp[]): void {
   if (!vhost.storage || ops.length === 0) return
   write(vhost, ops).catch(() => undefined)
-}
-
-/** Writes a queued message: strict if its queue, its publisher or the broker asks for it. */
-export function storeMessage(vhost: VhostState, queue: QueueState, message: QueuedMessage, requested?: Durability): Promise<void> {
-  return write(vhost, [storedPut(queue, message)], requested === 'strict' ? 'strict' : durabilityOf(vhost, queue))
-}
-
-function durabilityOf(vhost: VhostState, queue: QueueState): Durability {
-  return queue.args['x-durability'] === 'strict' ? 'strict' : vhost.durability
 }
 
 export function storedBinding(binding: Binding) {
@@ -69,9 +50,10 @@ export function storedHeld(exchange: string, message: HeldMessage): StorageOp {
   }
 }
 
-function storedPut(queue: QueueState, message: QueuedMessage): StorageOp {
+/** A queued message as storage keeps it. */
+export function storedPut(queue: string, message: QueuedMessage): StorageOp {
   const stored: StoredMessage = {
-    queue: queue.name,
+    queue,
     seq: message.seq,
     exchange: message.exchange,
     routingKey: message.routingKey,

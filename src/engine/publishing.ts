@@ -5,18 +5,16 @@
  * deduplication window first (dedup.ts).
  */
 import type { BasicPublish, FieldTable, MessageProperties, ReplyResults } from '../protocol/frames.js'
-import type { Durability } from '../storage/types.js'
-import { memoryLimitNack, overMemoryLimit, pageOut, refill } from './bounded-memory.js'
+import { memoryLimitNack, overMemoryLimit } from './bounded-memory.js'
 import type { ChannelState } from './channel.js'
 import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayOf, releasedProperties, type HeldMessage } from './delayed.js'
-import { deliver } from './delivery.js'
 import { accessRefused, NackError, notFound, preconditionFailed } from './errors.js'
 import type { Exchange } from './exchange.js'
-import { deadLetter, expire, scheduleHeadExpiry } from './expiry.js'
-import { bodySize, type QueuedMessage } from './message.js'
-import { forget, storeMessage, storedHeld, write, writeInBackground } from './persistence.js'
+import { bodySize } from './message.js'
+import { storedHeld, write, writeInBackground } from './persistence.js'
 import type { QueueState } from './queue.js'
 import { parseExpiration } from './queue-arguments.js'
+import type { EnqueueOptions, IncomingMessage } from './queue-type.js'
 import { REPLY_TO, isReplyAddress } from './reply-to.js'
 import type { ClientConnection, VhostState } from './vhost.js'
 
@@ -69,7 +67,8 @@ function publishOnce(
     const delay = delayOf(command.properties.headers)
     if (delay !== undefined) return holdDelayed(vhost, exchange, command, delay)
   }
-  const targets = route(vhost, exchange, command.routingKey, command.properties.headers)
+  const headers = command.properties.headers
+  const targets = routeWithCopies(vhost, exchange, command.routingKey, headers)
   if (targets.size === 0) {
     if (command.mandatory)
       client.send({
@@ -84,14 +83,22 @@ function publishOnce(
       })
     return { routed: false }
   }
-  const size = bodySize(command.body)
-  const persistent = command.properties.deliveryMode === 2
+  const incoming: IncomingMessage = {
+    exchange: command.exchange,
+    routingKey: command.routingKey,
+    // Sender-selected distribution: BCC routes but is never delivered (CC is).
+    properties: headers?.['BCC'] === undefined ? command.properties : { ...command.properties, headers: withoutKey(headers, 'BCC') },
+    body: command.body,
+    size: bodySize(command.body),
+    ttl,
+    persistent: command.properties.deliveryMode === 2,
+  }
   let refused = false
   let limited = false
   const writes: Promise<void>[] = []
-  const publisher: Publisher = { limited: true, durability: command.durability, publishId: command.publishId, redelivered: maybeSeen }
+  const publisher: EnqueueOptions = { limited: true, durability: command.durability, publishId: command.publishId, redelivered: maybeSeen }
   for (const queue of targets) {
-    const outcome = enqueue(vhost, queue, command.exchange, command.routingKey, command.properties, command.body, size, ttl, persistent, publisher)
+    const outcome = queue.type.enqueue(queue, incoming, publisher)
     if (outcome === 'refused') refused = true
     else if (outcome === 'limit') limited = true
     else if (outcome) writes.push(outcome)
@@ -146,10 +153,17 @@ export function releaseDelayed(vhost: VhostState, exchangeName: string, message:
   const exchange = vhost.exchanges.get(exchangeName)
   if (exchange) {
     const properties = releasedProperties(message.properties, message.delay)
-    const ttl = parseExpirationSafe(properties.expiration)
-    const persistent = properties.deliveryMode === 2
+    const incoming: IncomingMessage = {
+      exchange: exchangeName,
+      routingKey: message.routingKey,
+      properties,
+      body: message.body,
+      size: message.size,
+      ttl: parseExpirationSafe(properties.expiration),
+      persistent: properties.deliveryMode === 2,
+    }
     for (const queue of route(vhost, exchange, message.routingKey, properties.headers)) {
-      const storing = enqueue(vhost, queue, exchangeName, message.routingKey, properties, message.body, message.size, ttl, persistent)
+      const storing = queue.type.enqueue(queue, incoming, {})
       if (storing instanceof Promise) storing.catch(() => undefined)
     }
   }
@@ -180,6 +194,26 @@ function deliverReply(vhost: VhostState, command: BasicPublish): ReplyResults['b
 export function declareReplyAddress(vhost: VhostState, name: string): ReplyResults['queue.declare'] {
   if (name !== REPLY_TO && !vhost.replyTo.lookup(name)) throw notFound(`queue '${name}' in vhost '${vhost.name}'`)
   return { queue: name, messageCount: 0, consumerCount: 1 }
+}
+
+/**
+ * The queues a publish reaches: its routing key, plus the keys of its CC and BCC headers
+ * (RabbitMQ's sender-selected distribution: arrays of strings, anything else ignored).
+ */
+function routeWithCopies(vhost: VhostState, exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Set<QueueState> {
+  const targets = route(vhost, exchange, routingKey, headers)
+  for (const key of [...copyKeys(headers?.['CC']), ...copyKeys(headers?.['BCC'])])
+    for (const queue of route(vhost, exchange, key, headers)) targets.add(queue)
+  return targets
+}
+
+function copyKeys(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((key): key is string => typeof key === 'string') : []
+}
+
+function withoutKey(table: FieldTable, key: string): FieldTable {
+  const { [key]: _dropped, ...rest } = table
+  return rest
 }
 
 /** The queues a message reaches: through exchange-to-exchange bindings, then alternate exchanges. */
@@ -213,98 +247,6 @@ export function route(vhost: VhostState, exchange: Exchange, routingKey: string,
     if (!matched && current.alternateExchange !== undefined) follow(current.alternateExchange)
   }
   return queues
-}
-
-/** What a client's publish adds to a message moving inside the broker. */
-export interface Publisher {
-  /** Refuse the message past the vhost's memory limits (a client's publish, not an internal move). */
-  limited?: boolean
-  /** The publisher's durability, when it asked for one (a connection option). */
-  durability?: Durability | undefined
-  publishId?: string | undefined
-  /** A retry whose earlier attempt may have been delivered: its copies go out flagged. */
-  redelivered?: boolean
-}
-
-/**
- * Puts a message on one queue. Returns 'refused' for a reject-publish overflow, 'limit' when
- * a client's publish (`limited`) would keep one more message in memory than the vhost's
- * limits allow, the storage write to wait for (persistent message, durable queue), or undefined.
- */
-export function enqueue(
-  vhost: VhostState,
-  queue: QueueState,
-  exchange: string,
-  routingKey: string,
-  properties: MessageProperties,
-  body: unknown,
-  size: number,
-  messageTtl: number | undefined,
-  persistent: boolean,
-  publisher: Publisher = {},
-): 'refused' | 'limit' | Promise<void> | undefined {
-  const { limited = false, durability } = publisher
-  const now = vhost.clock.now()
-  const queueTtl = queue.options.messageTtl
-  const ttl = queueTtl === undefined ? messageTtl : messageTtl === undefined ? queueTtl : Math.min(queueTtl, messageTtl)
-  const message: QueuedMessage = {
-    seq: queue.nextSeq++,
-    exchange,
-    routingKey,
-    properties,
-    body,
-    size,
-    expiresAt: ttl === undefined ? undefined : now + ttl,
-    redelivered: publisher.redelivered ?? false,
-    deliveryCount: 0,
-    stored: persistent && queue.durable && vhost.storage !== undefined,
-    publishId: publisher.publishId,
-  }
-  if (queue.options.overflow !== 'drop-head' && queue.wouldOverflow(size)) {
-    if (queue.options.overflow === 'reject-publish-dlx') deadLetter(vhost, queue, { ...message, stored: false }, 'maxlen')
-    return 'refused'
-  }
-  queue.counters.published++
-  // Straight to a consumer when nothing waits ahead of it (and TTL 0 allows nothing else).
-  if (queue.messageCount === 0) {
-    const consumer = queue.nextConsumer()
-    if (consumer) {
-      const storing = message.stored ? storeMessage(vhost, queue, message, durability) : undefined
-      deliver(vhost, consumer, queue, message)
-      return storing
-    }
-  }
-  if (ttl === 0) {
-    expire(vhost, queue, { ...message, stored: false })
-    return undefined
-  }
-  // Checked before anything is written: a refused message must not turn up after a restart.
-  const paged = message.stored && queue.paging?.shouldPage(queue.ready.length) === true
-  if (limited && !paged && overMemoryLimit(vhost, size)) {
-    queue.counters.published--
-    return 'limit'
-  }
-  const storing = message.stored ? storeMessage(vhost, queue, message, durability) : undefined
-  if (queue.paging && pageOut(vhost, queue, queue.paging, message, storing)) return storing
-  const head = queue.ready.peek()
-  queue.push(message)
-  dropHeadOverLimit(vhost, queue)
-  // A new head (first message, a higher priority, or drops) needs its own expiry timer.
-  if (queue.ready.peek() !== head) scheduleHeadExpiry(vhost, queue)
-  return storing
-}
-
-/** drop-head overflow: the oldest ready messages go (dead-lettered, reason maxlen) until within limits. */
-export function dropHeadOverLimit(vhost: VhostState, queue: QueueState): void {
-  if (queue.options.overflow !== 'drop-head') return
-  while (queue.overLimit) {
-    const dropped = queue.shift()
-    if (!dropped) break
-    forget(vhost, queue, [dropped])
-    deadLetter(vhost, queue, dropped, 'maxlen')
-  }
-  // Dropping may empty memory while older messages wait on disk: they are dropped once loaded.
-  refill(vhost, queue)
 }
 
 /** For messages moving inside the broker (delayed releases, dead-lettering): a bad expiration means none, never a failure. */

@@ -76,7 +76,10 @@ export function parseQueueArguments(args: FieldTable): QueueArguments {
   return parsed
 }
 
-/** The arguments that take part in the redeclare equivalence check (RabbitMQ ignores the others). */
+/**
+ * The arguments that take part in the redeclare equivalence check (RabbitMQ ignores the others).
+ * x-queue-type is compared as a type, absent meaning classic (topology.ts).
+ */
 const EQUIVALENCE_KEYS = [
   'x-message-ttl',
   'x-expires',
@@ -88,7 +91,6 @@ const EQUIVALENCE_KEYS = [
   'x-max-priority',
   'x-single-active-consumer',
   'x-delivery-limit',
-  'x-queue-type',
 ]
 
 export function inequivalentArgument(a: FieldTable, b: FieldTable): string | undefined {

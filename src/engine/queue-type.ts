@@ -104,6 +104,13 @@ export interface QueueTypeContext {
   deadLetter(queue: QueueState, message: QueuedMessage, reason: DeathReason): void
   /** Deletes a queue (auto-delete, x-expires) as queue.delete would, without the checks. */
   deleteQueue(queue: QueueState): void
+  /**
+   * Whether one more ready message of `size` bytes may be kept in memory under the vhost's
+   * limits (maxReadyMessages/Bytes); if so it is counted. A client's publish past them is nacked.
+   */
+  admitToMemory(size: number): boolean
+  /** Recovery: a stored message's publish id, so a retry of it is deduplicated. */
+  rememberPublishId(publishId: string, now: number): void
 }
 
 /**

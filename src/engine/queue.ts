@@ -3,6 +3,7 @@ import type { ConsumerState } from './channel.js'
 import type { QueuedMessage } from './message.js'
 import { Paging } from './paging.js'
 import type { QueueArguments } from './queue-arguments.js'
+import type { QueueDeclaration, QueueType } from './queue-type.js'
 import { PriorityReady, ReadyList, type Ready } from './ready.js'
 
 export interface QueueCounters {
@@ -14,8 +15,19 @@ export interface QueueCounters {
   expired: number
 }
 
-/** One queue: its ready messages, its consumers and the choice of who gets the next message. */
+/**
+ * One queue: what every queue type shares (name, flags, arguments, consumers and the choice of
+ * who gets the next message, counters, x-expires) and the ready list of the types that keep
+ * one (classic, quorum). Its type (queue-type.ts) does everything else; a type with its own
+ * state subclasses this.
+ */
 export class QueueState {
+  readonly name: string
+  readonly durable: boolean
+  /** Connection that owns an exclusive queue. */
+  readonly owner: string | undefined
+  readonly autoDelete: boolean
+  readonly args: FieldTable
   readonly ready: Ready
   readyBytes = 0
   /** Deliveries not yet settled, over every channel. */
@@ -41,14 +53,15 @@ export class QueueState {
   private active: ConsumerState | undefined
 
   constructor(
-    readonly name: string,
-    readonly durable: boolean,
-    /** Connection that owns an exclusive queue. */
-    readonly owner: string | undefined,
-    readonly autoDelete: boolean,
-    readonly args: FieldTable,
+    declaration: QueueDeclaration,
     readonly options: QueueArguments,
+    readonly type: QueueType,
   ) {
+    this.name = declaration.name
+    this.durable = declaration.durable
+    this.owner = declaration.owner
+    this.autoDelete = declaration.autoDelete
+    this.args = declaration.args
     this.ready = options.maxPriority !== undefined ? new PriorityReady(options.maxPriority) : new ReadyList()
   }
 

@@ -2,19 +2,14 @@ import type { Storage } from '../storage/types.js'
 import type { Broker } from './broker.js'
 import { DELAYED_EXCHANGE_TYPE, delayedStoreName, delayedTypeOrUndefined, delayOf } from './delayed.js'
 import { EXCHANGE_TYPES, Exchange, isExchangeTypeName, makeBinding } from './exchange.js'
-import { fromStored } from './paging.js'
-import { QueueState } from './queue.js'
-import { parseQueueArguments } from './queue-arguments.js'
 
 const PAGE = 10_000
-const ROUTED = { routed: true }
 /** Queues whose messages load at the same time during recovery. */
 const RECOVERY_CONCURRENCY = 32
 
 /**
  * Rebuilds durable state after a broker start: definitions first, then each queue's
- * messages in order. Every recovered message is flagged redelivered: it may have been
- * delivered before the restart, and `false` must guarantee that nobody saw it.
+ * messages, loaded by its type (QueueType.recover).
  */
 export async function recoverState(broker: Broker, storage: Storage, now: number): Promise<void> {
   const definitions = await storage.loadDefinitions()
@@ -27,15 +22,13 @@ export async function recoverState(broker: Broker, storage: Storage, now: number
     )
   }
   for (const stored of definitions.queues) {
-    let options
+    const declaration = { name: stored.name, durable: true, owner: undefined, autoDelete: stored.autoDelete, args: stored.arguments, serverNamed: false }
     try {
-      options = parseQueueArguments(stored.arguments)
+      const type = broker.queueTypes.resolve(stored.arguments)
+      broker.queues.set(stored.name, type.create(declaration, type.validate(declaration)))
     } catch {
       continue
     }
-    const queue = new QueueState(stored.name, true, undefined, stored.autoDelete, stored.arguments, options)
-    queue.enablePaging(broker.queueWindow)
-    broker.queues.set(stored.name, queue)
   }
   for (const stored of definitions.bindings) {
     const source = broker.exchanges.get(stored.source)
@@ -49,44 +42,14 @@ export async function recoverState(broker: Broker, storage: Storage, now: number
   const queues = [...broker.queues.values()]
   let next = 0
   const worker = async () => {
-    while (next < queues.length) await recoverMessages(broker, queues[next++]!, storage, now)
+    while (next < queues.length) {
+      const queue = queues[next++]!
+      await queue.type.recover(queue, storage, now)
+    }
   }
   await Promise.all(Array.from({ length: Math.min(RECOVERY_CONCURRENCY, queues.length) }, worker))
   for (const exchange of broker.exchanges.values())
     if (exchange.type === DELAYED_EXCHANGE_TYPE && exchange.durable) await recoverDelayed(broker, storage, exchange.name)
-}
-
-/** Loads a recovered queue's first window of messages and where its seqs continue. */
-async function recoverMessages(broker: Broker, queue: QueueState, storage: Storage, now: number): Promise<void> {
-  // Only the first window comes into memory; the rest stays paged (see paging.ts).
-  const window = queue.paging?.window ?? Infinity
-  let after = 0
-  let loaded = 0
-  let bytes = 0
-  while (loaded < window) {
-    const limit = Math.min(PAGE, window - loaded)
-    const page = await storage.loadMessages(queue.name, after, limit)
-    for (const stored of page) {
-      queue.push(fromStored(stored, true))
-      // A retry of a message the last broker took but did not confirm is a duplicate here too.
-      if (stored.publishId !== undefined) broker.dedup.remember(stored.publishId, now, ROUTED)
-      after = stored.seq
-      bytes += stored.size
-    }
-    loaded += page.length
-    if (page.length < limit) break
-  }
-  // Seqs are never reused: continue above the highest ever stored, even if it is gone.
-  const lastSeq = Math.max(after, await storage.lastSeq(queue.name))
-  queue.nextSeq = lastSeq + 1
-  const paging = queue.paging
-  if (paging && loaded >= window) {
-    paging.count = Math.max(0, (await storage.countMessages(queue.name)) - loaded)
-    // Sizes of the paged ones are unknown until they load: estimate from the first window.
-    paging.bytes = loaded > 0 ? Math.round((bytes / loaded) * paging.count) : 0
-    paging.cursor = after
-    paging.recoveredUpTo = lastSeq
-  }
 }
 
 /** What a durable delayed exchange was holding; overdue messages fall due as soon as the broker starts. */

@@ -1,18 +1,19 @@
 /**
  * Topology commands: declaring, binding, unbinding, purging and deleting exchanges and queues,
- * with RabbitMQ's equivalence, exclusivity and auto-delete rules.
+ * with RabbitMQ's equivalence, exclusivity and auto-delete rules, and a queue's lifetime
+ * (x-expires). What a queue does with its messages is its type's (queue-type.ts).
  */
 import type { ClientCommand, FieldTable, ReplyResults } from '../protocol/frames.js'
 import type { StorageOp } from '../storage/types.js'
 import { DELAYED_EXCHANGE_TYPE } from './delayed.js'
 import { accessRefused, commandInvalid, notFound, preconditionFailed, resourceLocked } from './errors.js'
 import { Exchange, isExchangeTypeName, makeBinding, type Binding } from './exchange.js'
-import { touch } from './expiry.js'
 import { validateHeadersBinding } from './headers.js'
-import { forget, storedBinding, write, writeInBackground } from './persistence.js'
+import { storedBinding, write, writeInBackground } from './persistence.js'
 import { declareReplyAddress } from './publishing.js'
-import { QueueState } from './queue.js'
-import { inequivalentArgument, parseQueueArguments } from './queue-arguments.js'
+import type { QueueState } from './queue.js'
+import { inequivalentArgument } from './queue-arguments.js'
+import { QUEUE_TYPE_ARGUMENT } from './queue-type.js'
 import { REPLY_TO, isReplyAddress } from './reply-to.js'
 import { tablesEqual } from '../protocol/table-key.js'
 import { EMPTY, type ClientConnection, type VhostState } from './vhost.js'
@@ -23,6 +24,7 @@ export function declareExchange(vhost: VhostState, command: Extract<ClientComman
   const { exchange: name, passive } = command
   if (name === '') throw accessRefused(`operation not permitted on the default exchange`)
   const existing = vhost.exchanges.get(name)
+  // A passive declare only checks existence, whatever its type (an empty one too).
   if (passive) {
     if (!existing) throw notFound(`exchange '${name}' in vhost '${vhost.name}'`)
     return EMPTY
@@ -142,15 +144,19 @@ export function declareQueue(vhost: VhostState, client: ClientConnection, comman
     if (existing.exclusive !== exclusive) throw resourceLocked(`cannot obtain exclusive access to locked queue '${name}' in vhost '${vhost.name}'`)
     if (existing.durable !== durable) throw preconditionFailed(`inequivalent arg 'durable' for queue '${name}' in vhost '${vhost.name}': received '${durable}' but current is '${existing.durable}'`)
     if (existing.autoDelete !== autoDelete) throw preconditionFailed(`inequivalent arg 'auto_delete' for queue '${name}' in vhost '${vhost.name}'`)
+    // An absent x-queue-type means classic (RabbitMQ's default), so it is compared as a type.
+    const type = vhost.queueTypes.resolve(args)
+    if (type !== existing.type)
+      throw preconditionFailed(`inequivalent arg '${QUEUE_TYPE_ARGUMENT}' for queue '${name}' in vhost '${vhost.name}': received '${type.name}' but current is '${existing.type.name}'`)
     const different = inequivalentArgument(existing.args, args)
     if (different) throw preconditionFailed(`inequivalent arg '${different}' for queue '${name}' in vhost '${vhost.name}'`)
     touch(vhost, existing)
     return declareOk(existing)
   }
   if (command.queue.startsWith('amq.')) throw accessRefused(`queue name '${name}' contains reserved prefix 'amq.*'`)
-  const options = parseQueueArguments(args)
-  const queue = new QueueState(name, durable, exclusive ? client.id : undefined, autoDelete, args, options)
-  if (durable && vhost.storage) queue.enablePaging(vhost.queueWindow)
+  const type = vhost.queueTypes.resolve(args)
+  const declaration = { name, durable, owner: exclusive ? client.id : undefined, autoDelete, args, serverNamed: command.queue === '' }
+  const queue = type.create(declaration, type.validate(declaration))
   vhost.queues.set(name, queue)
   touch(vhost, queue)
   if (durable) return write(vhost, [{ kind: 'queue.put', queue: { name, durable: true, autoDelete, arguments: args } }]).then(() => declareOk(queue))
@@ -202,13 +208,7 @@ export function unbindQueue(vhost: VhostState, client: ClientConnection, queueNa
 
 export function purge(vhost: VhostState, client: ClientConnection, name: string): ReplyResults['queue.purge'] {
   const queue = queueFor(vhost, client, name)
-  const purged = queue.drainReady()
-  forget(vhost, queue, purged)
-  // Paged-out messages go by seq range, above every unacked one.
-  const paged = queue.paging?.drop(queue.nextSeq - 1)
-  if (paged?.range) writeInBackground(vhost, [{ kind: 'message.deleteRange', queue: queue.name, fromSeq: paged.range[0], toSeq: paged.range[1] }])
-  queue.cancelHeadTimer?.()
-  return { messageCount: purged.length + (paged?.count ?? 0) }
+  return { messageCount: queue.type.purge(queue) }
 }
 
 export function deleteQueueCommand(vhost: VhostState, client: ClientConnection, name: string, ifUnused: boolean, ifEmpty: boolean): ReplyResults['queue.delete'] {
@@ -225,7 +225,6 @@ export function deleteQueue(vhost: VhostState, queue: QueueState): number {
   if (queue.deleted) return 0
   queue.deleted = true
   vhost.queues.delete(queue.name)
-  queue.cancelHeadTimer?.()
   queue.cancelExpiryTimer?.()
   for (const consumer of [...queue.consumers]) {
     queue.removeConsumer(consumer)
@@ -236,10 +235,33 @@ export function deleteQueue(vhost: VhostState, queue: QueueState): number {
   for (const exchange of [...vhost.exchanges.values()])
     for (const binding of [...exchange.bindings.values()])
       if (binding.destinationKind === 'queue' && binding.destination === queue.name) dropBinding(vhost, exchange, binding, ops)
-  const dropped = queue.drainReady()
-  const paged = queue.paging?.drop(queue.nextSeq - 1).count ?? 0
-  queue.paging?.stop()
+  const dropped = queue.type.delete(queue)
   if (queue.durable) ops.push({ kind: 'queue.delete', name: queue.name })
   writeInBackground(vhost, ops)
-  return dropped.length + paged
+  return dropped
+}
+
+// ------------------------------------------------------------------ queue lifetime
+
+/**
+ * x-expires: a queue unused for that long is deleted; any use restarts the clock. A use only
+ * records its time: the one pending timer re-arms for the rest when it fires early, so a
+ * basic.get loop does not cancel and set a timer per call.
+ */
+export function touch(vhost: VhostState, queue: QueueState): void {
+  const expires = queue.options.expires
+  if (expires === undefined || queue.deleted) return
+  queue.lastUsedAt = vhost.clock.now()
+  if (!queue.cancelExpiryTimer) armQueueExpiry(vhost, queue, expires, expires)
+}
+
+function armQueueExpiry(vhost: VhostState, queue: QueueState, expires: number, delay: number): void {
+  queue.cancelExpiryTimer = vhost.clock.schedule(delay, () => {
+    queue.cancelExpiryTimer = undefined
+    // In use: the last consumer to leave touches the queue again, which re-arms.
+    if (queue.deleted || vhost.stopped || queue.consumers.length > 0) return
+    const left = queue.lastUsedAt + expires - vhost.clock.now()
+    if (left > 0) armQueueExpiry(vhost, queue, expires, left)
+    else deleteQueue(vhost, queue)
+  })
 }

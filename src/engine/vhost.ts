@@ -1,9 +1,9 @@
 /**
  * Everything the broker of one vhost knows, in one object that the modules acting on it take
- * as their first argument: topology.ts, publishing.ts, delivery.ts, expiry.ts,
- * bounded-memory.ts and persistence.ts. Those modules call one another (a delivery can expire
- * a message, dead-letter it and enqueue it elsewhere); the import cycles between them are
- * harmless because they hold plain functions and nothing runs at import time.
+ * as their first argument: topology.ts, publishing.ts, delivery.ts, dead-lettering.ts,
+ * bounded-memory.ts and persistence.ts. Queues reach those modules only through their type's
+ * collaborators (queue-type.ts, wired in broker.ts), so no engine module imports another
+ * that imports it back (test/layering.node.test.ts checks).
  */
 import type { ServerEvent } from '../protocol/frames.js'
 import type { Durability, Storage } from '../storage/types.js'
@@ -15,6 +15,7 @@ import { DelayedDelivery, type HeldMessage } from './delayed.js'
 import { Exchange, type KnownExchangeType } from './exchange.js'
 import { DEFAULT_QUEUE_WINDOW } from './paging.js'
 import type { QueueState } from './queue.js'
+import { QueueTypes } from './queue-type.js'
 import { DirectReplyTo } from './reply-to.js'
 
 export interface ClientConnection {
@@ -43,6 +44,8 @@ export class VhostState {
   readonly stats: BrokerStats = { droppedFrames: 0, rejectedFrames: 0, storageFailures: 0, deduplicatedPublishes: 0 }
   readonly exchanges = new Map<string, Exchange>()
   readonly queues = new Map<string, QueueState>()
+  /** The queue types queues are declared with (x-queue-type), registered by broker.ts. */
+  readonly queueTypes = new QueueTypes()
   /** Messages held by x-delayed-message exchanges (recovery restores into it). */
   readonly delayed: DelayedDelivery
   readonly replyTo: DirectReplyTo
