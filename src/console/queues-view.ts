@@ -1,5 +1,5 @@
 /** Queues: counts, consumers and rates per queue, with a detail pane to inspect and act. */
-import { QUEUE_HISTORY, type Overview, type QueueOverview } from '../protocol/management.js'
+import { QUEUE_HISTORY, type Overview, type QueueOverview, type StreamOverview } from '../protocol/management.js'
 import { sparkline } from './charts.js'
 import type { ConsoleContext, View } from './context.js'
 import { Keyed, h, redraw, replace } from './dom.js'
@@ -13,6 +13,7 @@ const COLUMNS = ['ready', 'unacked', 'total', 'consumers', 'publish', 'deliver',
 function badges(queue: QueueOverview): HTMLElement[] {
   const out: HTMLElement[] = []
   const args = queue.arguments
+  if (queue.stream) out.push(h('span', { class: 'badge', title: `stream: ${streamFacts(queue.stream)}` }, 'Stream'))
   if (queue.durable) out.push(h('span', { class: 'badge durable', title: 'durable' }, 'D'))
   if (queue.autoDelete) out.push(h('span', { class: 'badge', title: 'auto-delete' }, 'AD'))
   if (queue.exclusive) out.push(h('span', { class: 'badge', title: 'exclusive' }, 'Excl'))
@@ -23,6 +24,9 @@ function badges(queue: QueueOverview): HTMLElement[] {
   if (args['x-single-active-consumer'] === true) out.push(h('span', { class: 'badge', title: 'single active consumer' }, 'SAC'))
   return out
 }
+
+const streamFacts = ({ firstOffset, lastOffset, segments }: StreamOverview): string =>
+  `${lastOffset === null ? 'empty, next offset ' + firstOffset : `offsets ${fmtCount(firstOffset)}–${fmtCount(lastOffset)}`} in ${fmtCount(segments)} segment${segments === 1 ? '' : 's'}`
 
 const num = (n: number, text = fmtCount(n)) => (n === 0 ? h('span', { class: 'zero' }, '0') : text)
 
@@ -125,7 +129,8 @@ function queuePane(ctx: ConsoleContext, name: string) {
     el,
     update(queue: QueueOverview, overview: Overview) {
       const args = Object.entries(queue.arguments)
-      redraw(facts, [queue.counters, queue.arguments], () => [
+      redraw(facts, [queue.counters, queue.arguments, queue.stream ?? null], () => [
+        queue.stream ? h('span', { 'data-testid': 'stream-facts' }, 'Stream ', h('b', null, streamFacts(queue.stream))) : null,
         h('span', null, 'Durable ', h('b', null, queue.durable ? 'yes' : 'no')),
         h('span', null, 'Auto-delete ', h('b', null, queue.autoDelete ? 'yes' : 'no')),
         h('span', null, 'Exclusive ', h('b', null, queue.exclusive ? 'yes' : 'no')),

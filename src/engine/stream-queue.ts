@@ -16,6 +16,7 @@ import { notImplemented, preconditionFailed } from './errors.js'
 import type { QueuedMessage } from './message.js'
 import type { QueueArguments } from './queue-arguments.js'
 import type {
+  EnqueueOptions,
   EnqueueOutcome,
   IncomingMessage,
   QueueDeclaration,
@@ -157,8 +158,10 @@ class StreamQueueType implements QueueType {
     return new StreamQueue(declaration, options, this, retentionOf(declaration.args), this.context.storage === undefined)
   }
 
-  enqueue(queue: QueueState, message: IncomingMessage): EnqueueOutcome {
+  enqueue(queue: QueueState, message: IncomingMessage, options: EnqueueOptions): EnqueueOutcome {
     if (!isStream(queue)) return undefined
+    // Without storage the log is in memory: the vhost's memory limits apply to it.
+    if (queue.memoryLog && options.limited && !this.context.admitToMemory(message.size)) return 'limit'
     const now = this.context.clock.now()
     const { offset, segment } = queue.log.append(message.size, now)
     queue.counters.published++
@@ -361,6 +364,7 @@ class StreamQueueType implements QueueType {
 
   memory(queue: QueueState): { messages: number; bytes: number } {
     if (!isStream(queue)) return { messages: 0, bytes: 0 }
+    if (queue.memoryLog) return { messages: queue.log.length, bytes: queue.log.bytes }
     let bytes = 0
     for (const entry of queue.tail) bytes += entry.size
     return { messages: queue.tail.length, bytes }

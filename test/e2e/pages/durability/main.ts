@@ -162,9 +162,11 @@ const d = {
       prefetch: options.prefetch ?? 1000,
       offset,
       onMessage: (message) => {
+        message.ack()
+        // The prefetch may bring more before the cancel: record the first `expected` only.
+        if (bodies.length === expected) return
         bodies.push(message.body)
         offsets.push(message.headers['x-stream-offset'])
-        message.ack()
         if (bodies.length === expected) done()
       },
     })
