@@ -6,7 +6,15 @@ import type { FieldTable } from '../protocol/frames.js'
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx'
 
+/** RabbitMQ's queue types (x-queue-type); classic when unset. */
+export type QueueTypeName = 'classic' | 'quorum' | 'stream'
+
 export interface QueueArgumentOptions {
+  /**
+   * x-queue-type. 'quorum': durable only (never exclusive or auto-delete), every message
+   * stored, every return counts toward `deliveryLimit` (default 20) and goes to the back.
+   */
+  queueType?: QueueTypeName
   /** x-message-ttl: messages older than this many milliseconds are dropped or dead-lettered. */
   messageTtl?: number
   /** x-expires: the queue is deleted after this many milliseconds unused. */
@@ -32,11 +40,12 @@ export interface QueueArgumentOptions {
   overflow?: Overflow
   /** x-single-active-consumer. */
   singleActiveConsumer?: boolean
-  /** x-delivery-limit: redeliveries before a poison message is dropped or dead-lettered. */
+  /** x-delivery-limit: returns before a poison message is dropped or dead-lettered (-1: no limit). */
   deliveryLimit?: number
 }
 
 const sugar: ReadonlyArray<[keyof QueueArgumentOptions, string]> = [
+  ['queueType', 'x-queue-type'],
   ['messageTtl', 'x-message-ttl'],
   ['expires', 'x-expires'],
   ['maxLength', 'x-max-length'],

@@ -29,7 +29,7 @@ export function declareExchange(vhost: VhostState, command: Extract<ClientComman
     if (!existing) throw notFound(`exchange '${name}' in vhost '${vhost.name}'`)
     return EMPTY
   }
-  if (!isExchangeTypeName(command.type)) throw commandInvalid(`unknown exchange type '${command.type}'`)
+  if (command.type === undefined || !isExchangeTypeName(command.type)) throw commandInvalid(`unknown exchange type '${command.type ?? ''}'`)
   const type = command.type
   const durable = command.durable ?? false
   const autoDelete = command.autoDelete ?? false

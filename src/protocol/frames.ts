@@ -52,7 +52,8 @@ export interface BasicQos extends Command<'basic.qos'> {
 }
 export interface ExchangeDeclare extends Command<'exchange.declare'> {
   exchange: string
-  type: string
+  /** Required unless passive (an empty or missing type is fine for a passive declare). */
+  type?: string
   durable?: boolean
   autoDelete?: boolean
   internal?: boolean

@@ -117,7 +117,8 @@ const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['o
     'exchange.declare',
     [
       req('exchange', 'name'),
-      req('type', 'name'),
+      // Optional on the wire: a passive declare checks existence only, whatever the type (RabbitMQ).
+      opt('type', 'name'),
       opt('durable', 'bool'),
       opt('autoDelete', 'bool'),
       opt('internal', 'bool'),

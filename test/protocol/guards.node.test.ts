@@ -97,7 +97,8 @@ const required: Record<CommandOp, string[]> = {
   'channel.open': [],
   'channel.close': [],
   'basic.qos': ['prefetchCount'],
-  'exchange.declare': ['exchange', 'type'],
+  // type is optional: a passive declare checks existence only (the engine refuses a missing type otherwise, 503).
+  'exchange.declare': ['exchange'],
   'exchange.delete': ['exchange'],
   'exchange.bind': ['destination', 'source'],
   'exchange.unbind': ['destination', 'source'],
