@@ -29,8 +29,8 @@ import { DEFAULT_SEGMENT_BYTES, durationMs, parseOffset, StreamLog, type Retenti
 
 /** Newest entries kept in memory: consumers at the head of the log read them without storage. */
 const TAIL_ENTRIES = 256
-/** Most entries one consumer reads from storage at once. */
-const PAGE_ENTRIES = 256
+/** Most entries one consumer reads from storage at once (it reads the next page when half is delivered). */
+const PAGE_ENTRIES = 512
 
 /**
  * Queue arguments of the other types, refused with 406 as RabbitMQ does ("invalid arg ... of
@@ -284,25 +284,31 @@ class StreamQueueType implements QueueType {
     if (held) return held
     while (reader.page.length > 0 && reader.page[0]!.offset < reader.next) reader.page.shift()
     const paged = reader.page.shift()
-    if (paged) return paged
+    if (paged) {
+      // Read the next page while this one is being delivered: one storage round trip never stalls a reader.
+      if (reader.page.length < PAGE_ENTRIES / 2) this.load(queue, reader, (reader.page.at(-1)?.offset ?? paged.offset) + 1)
+      return paged
+    }
     if (queue.memoryLog) {
       reader.next = queue.readable // a gap at the end of an in-memory log: nothing more to read
       return undefined
     }
-    if (!reader.loading) this.load(queue, reader)
+    this.load(queue, reader, reader.next)
     return undefined
   }
 
-  private load(queue: StreamQueue, reader: Reader): void {
+  /** Reads a page from `from` on into the reader's page (one read at a time), unless the tail holds it. */
+  private load(queue: StreamQueue, reader: Reader, from: number): void {
     const storage = this.context.storage
-    if (!storage) return
+    if (!storage || reader.loading || from >= queue.readable || (from >= queue.tailFirst && queue.tail.length > 0)) return
     reader.loading = true
-    const from = reader.next
     storage.loadStreamEntries(queue.name, from, PAGE_ENTRIES).then(
       (entries) => {
         reader.loading = false
-        // Only entries that were readable when asked: a later one may still be in a batch.
-        reader.page = entries.filter((e) => e.offset < queue.readable)
+        // Only entries readable now (a later one may still be in a batch), after what the page holds.
+        const after = reader.page.at(-1)?.offset ?? reader.next - 1
+        for (const entry of entries) if (entry.offset > after && entry.offset < queue.readable) reader.page.push(entry)
+        // Nothing there (retention, or a write that failed): step over the gap.
         if (reader.page.length === 0) reader.next = Math.max(reader.next, Math.min(queue.readable, queue.tailFirst))
         this.drain(queue)
       },

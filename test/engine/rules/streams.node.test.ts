@@ -74,6 +74,17 @@ describe('declaring a stream', () => {
     const ok = await declareQueue(c, 's', { durable: true, arguments: { ...STREAM, 'x-max-age': '7D', 'x-max-length-bytes': 1000, 'x-stream-max-segment-size-bytes': 100 } })
     expect(ok).toMatchObject({ queue: 's', messageCount: 0 })
   })
+
+  test('redeclaring a stream with another x-max-age or segment size is 406 (equivalence)', async () => {
+    const env = await setup()
+    const args = { ...STREAM, 'x-max-age': '7D', 'x-stream-max-segment-size-bytes': 100 }
+    await declareQueue(env.c, 's', { durable: true, arguments: args })
+    for (const changed of [{ 'x-max-age': '1D' }, { 'x-stream-max-segment-size-bytes': 200 }]) {
+      const other = await another(env)
+      expect((await other.fails({ op: 'queue.declare', queue: 's', durable: true, arguments: { ...args, ...changed } })).replyCode).toBe(406)
+    }
+    expect(await declareQueue(env.c, 's', { durable: true, arguments: args })).toMatchObject({ queue: 's' })
+  })
 })
 
 describe.each(storages)('reading a stream (%s)', (_, makeStorage) => {
