@@ -13,7 +13,9 @@ const COLUMNS = ['ready', 'unacked', 'total', 'consumers', 'publish', 'deliver',
 function badges(queue: QueueOverview): HTMLElement[] {
   const out: HTMLElement[] = []
   const args = queue.arguments
-  if (queue.stream) out.push(h('span', { class: 'badge', title: `stream: ${streamFacts(queue.stream)}` }, 'Stream'))
+  // Classic is the default and goes unmarked, as in RabbitMQ's management UI.
+  const title = queue.stream ? `stream queue: ${streamFacts(queue.stream)}` : `${queue.type} queue`
+  if (queue.type !== 'classic') out.push(h('span', { class: 'badge type', title, 'data-queue-type': queue.type }, queue.type))
   if (queue.durable) out.push(h('span', { class: 'badge durable', title: 'durable' }, 'D'))
   if (queue.autoDelete) out.push(h('span', { class: 'badge', title: 'auto-delete' }, 'AD'))
   if (queue.exclusive) out.push(h('span', { class: 'badge', title: 'exclusive' }, 'Excl'))
@@ -129,8 +131,12 @@ function queuePane(ctx: ConsoleContext, name: string) {
     el,
     update(queue: QueueOverview, overview: Overview) {
       const args = Object.entries(queue.arguments)
-      redraw(facts, [queue.counters, queue.arguments, queue.stream ?? null], () => [
-        queue.stream ? h('span', { 'data-testid': 'stream-facts' }, 'Stream ', h('b', null, streamFacts(queue.stream))) : null,
+      const details = Object.entries(queue.typeDetails)
+      redraw(facts, [queue.counters, queue.arguments, queue.typeDetails], () => [
+        h('span', null, 'Type ', h('b', { 'data-testid': 'queue-type' }, queue.type)),
+        ...(queue.stream
+          ? [h('span', { 'data-testid': 'stream-facts' }, 'Log ', h('b', null, streamFacts(queue.stream)))]
+          : details.map(([key, value]) => h('span', null, `${key} `, h('b', null, fmtValue(value))))),
         h('span', null, 'Durable ', h('b', null, queue.durable ? 'yes' : 'no')),
         h('span', null, 'Auto-delete ', h('b', null, queue.autoDelete ? 'yes' : 'no')),
         h('span', null, 'Exclusive ', h('b', null, queue.exclusive ? 'yes' : 'no')),
@@ -168,6 +174,7 @@ function declareQueueForm(ctx: ConsoleContext): HTMLFormElement {
   const name = h('input', { name: 'name', required: true, placeholder: 'e.g. image-jobs', 'data-testid': 'queue-name' })
   const durable = h('input', { type: 'checkbox', checked: true })
   const autoDelete = h('input', { type: 'checkbox' })
+  const type = h('select', { 'data-testid': 'queue-type-select' }, ...['classic', 'quorum', 'stream'].map((t) => h('option', { value: t }, t)))
   const args = argumentsField()
   return h('form', {
     class: 'form',
@@ -177,12 +184,15 @@ function declareQueueForm(ctx: ConsoleContext): HTMLFormElement {
       event.preventDefault()
       const table = readArguments(ctx, args)
       if (!table) return
-      const spec = { name: name.value.trim(), durable: durable.checked, autoDelete: autoDelete.checked, arguments: table }
+      // x-queue-type from the select unless the arguments name one themselves.
+      const typed = type.value === 'classic' || table['x-queue-type'] !== undefined ? table : { ...table, 'x-queue-type': type.value }
+      const spec = { name: name.value.trim(), durable: durable.checked, autoDelete: autoDelete.checked, arguments: typed }
       const done = await ctx.act((m) => m.declareQueue(spec), ({ queue }) => `Declared queue '${queue}'`)
       if (done) name.value = ''
     },
   },
     field('Name', name),
+    field('Type', type),
     h('div', { class: 'row' }, check('Durable', durable), check('Auto-delete', autoDelete)),
     args.el,
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'queue-declare-submit' }, 'Declare queue')),

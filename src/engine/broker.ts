@@ -261,11 +261,11 @@ export class Broker {
       case 'queue.purge':
         return purge(state, client, command.queue)
       case 'queue.delete':
-        return deleteQueueCommand(state, client, command.queue, command.ifUnused ?? false, command.ifEmpty ?? false)
+        return deleteQueueCommand(state, client, command)
       case 'basic.publish':
         return publish(state, client, channel, command)
       case 'basic.consume':
-        return consume(state, client, channel, command.queue, command.consumerTag, command.noAck ?? false, command.exclusive ?? false, command.arguments ?? {})
+        return consume(state, client, channel, command)
       case 'basic.cancel':
         return cancel(state, channel, command.consumerTag)
       case 'basic.get':
@@ -273,9 +273,8 @@ export class Broker {
       case 'basic.ack':
         return ack(channel, command.deliveryTag, command.multiple ?? false)
       case 'basic.nack':
-        return reject(channel, command.deliveryTag, command.multiple ?? false, command.requeue ?? true, 'nack')
       case 'basic.reject':
-        return reject(channel, command.deliveryTag, false, command.requeue ?? true, 'reject')
+        return reject(channel, command)
       case 'basic.recover':
         return recover(channel, command.requeue ?? true)
     }

@@ -3,7 +3,7 @@
  * deliveries and their tracking, and settling (ack, reject/nack, recover, a channel closing).
  * Which message goes out and what a settle does is the queue type's (queue-type.ts).
  */
-import type { FieldTable, MessageProperties, ReplyResults } from '../protocol/frames.js'
+import type { BasicConsume, BasicNack, BasicReject, MessageProperties, ReplyResults } from '../protocol/frames.js'
 import { ConsumerState, type ChannelState, type Delivery } from './channel.js'
 import { AmqpError, accessRefused, notImplemented, preconditionFailed } from './errors.js'
 import type { QueuedMessage } from './message.js'
@@ -22,17 +22,9 @@ export function qos(channel: ChannelState, prefetchCount: number, global: boolea
   return EMPTY
 }
 
-export function consume(
-  vhost: VhostState,
-  client: ClientConnection,
-  channel: ChannelState,
-  queueName: string,
-  requestedTag: string | undefined,
-  noAck: boolean,
-  exclusive: boolean,
-  args: FieldTable,
-): ReplyResults['basic.consume'] {
-  const tag = requestedTag || `amq.ctag-${vhost.brokerId}-${(++vhost.generated).toString(36)}`
+export function consume(vhost: VhostState, client: ClientConnection, channel: ChannelState, command: BasicConsume): ReplyResults['basic.consume'] {
+  const { queue: queueName, noAck = false, exclusive = false, arguments: args = {} } = command
+  const tag = command.consumerTag || `amq.ctag-${vhost.brokerId}-${(++vhost.generated).toString(36)}`
   if (channel.consumers.has(tag) || vhost.replyTo.of(channel)?.tag === tag) throw new AmqpError(530, `attempt to reuse consumer tag '${tag}'`)
   if (queueName === REPLY_TO) {
     vhost.replyTo.consume(channel, tag, noAck)
@@ -158,9 +150,11 @@ export function ack(channel: ChannelState, tag: number, multiple: boolean): unkn
 }
 
 /** basic.reject and basic.nack: back to the queue, or dead-lettered. */
-export function reject(channel: ChannelState, tag: number, multiple: boolean, requeue: boolean, method: 'reject' | 'nack'): unknown {
-  const settled = settle(channel, tag, multiple)
-  const settlement: Settlement = requeue ? { kind: 'requeue', cause: method } : DISCARDED
+export function reject(channel: ChannelState, command: BasicReject | BasicNack): unknown {
+  const method = command.op === 'basic.reject' ? 'reject' : 'nack'
+  const multiple = command.op === 'basic.nack' && (command.multiple ?? false)
+  const settled = settle(channel, command.deliveryTag, multiple)
+  const settlement: Settlement = (command.requeue ?? true) ? { kind: 'requeue', cause: method } : DISCARDED
   for (const { queue, message } of settled) queue.type.settle(queue, message, settlement)
   afterSettle(channel, settled)
   return EMPTY

@@ -3,7 +3,7 @@
  * with RabbitMQ's equivalence, exclusivity and auto-delete rules, and a queue's lifetime
  * (x-expires). What a queue does with its messages is its type's (queue-type.ts).
  */
-import type { ClientCommand, FieldTable, ReplyResults } from '../protocol/frames.js'
+import type { ClientCommand, FieldTable, QueueDelete, ReplyResults } from '../protocol/frames.js'
 import type { StorageOp } from '../storage/types.js'
 import { DELAYED_EXCHANGE_TYPE } from './delayed.js'
 import { accessRefused, commandInvalid, notFound, preconditionFailed, resourceLocked } from './errors.js'
@@ -211,7 +211,8 @@ export function purge(vhost: VhostState, client: ClientConnection, name: string)
   return { messageCount: queue.type.purge(queue) }
 }
 
-export function deleteQueueCommand(vhost: VhostState, client: ClientConnection, name: string, ifUnused: boolean, ifEmpty: boolean): ReplyResults['queue.delete'] {
+export function deleteQueueCommand(vhost: VhostState, client: ClientConnection, command: QueueDelete): ReplyResults['queue.delete'] {
+  const { queue: name, ifUnused = false, ifEmpty = false } = command
   const queue = vhost.queues.get(name)
   if (!queue) return { messageCount: 0 }
   checkExclusive(vhost, client, queue)

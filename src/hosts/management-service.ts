@@ -142,6 +142,8 @@ export class ManagementService implements ManagementApi {
         })
         return {
           name: queue.name,
+          type: queue.type,
+          typeDetails: { ...queue.typeDetails },
           durable: queue.durable,
           exclusive: queue.exclusive,
           autoDelete: queue.autoDelete,

@@ -81,6 +81,10 @@ export interface ConsumerOverview {
 
 export interface QueueOverview {
   name: string
+  /** x-queue-type: 'classic', 'quorum' or 'stream'. */
+  type: string
+  /** Figures of its type (a stream's offsets and segments); empty for classic and quorum. */
+  typeDetails: Record<string, number | string>
   durable: boolean
   exclusive: boolean
   autoDelete: boolean

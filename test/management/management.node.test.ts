@@ -43,6 +43,16 @@ describe('management API', () => {
     expect(overview.totals).toEqual({ exchanges: 6, queues: 0, clients: 0, consumers: 0, ready: 0, unacked: 0, messages: 0 })
   })
 
+  it('declares queue types (x-queue-type in the arguments) and shows each queue\'s type', async () => {
+    await m.declareQueue({ name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 3 } })
+    await m.declareQueue({ name: 'plain' })
+    await expect(m.declareQueue({ name: 'bad', arguments: { 'x-queue-type': 'quorum' } })).rejects.toThrow(/PRECONDITION_FAILED/)
+    await expect(m.declareQueue({ name: 'odd', durable: true, arguments: { 'x-queue-type': 'lazy' } })).rejects.toThrow(/PRECONDITION_FAILED/)
+    const overview = await m.overview()
+    expect(overview.queues.map((q) => [q.name, q.type])).toEqual([['jobs', 'quorum'], ['plain', 'classic']])
+    expect(overview.queues[0]!.typeDetails).toEqual({})
+  })
+
   it('declares, binds, publishes and shows it in the overview', async () => {
     await m.declareExchange({ name: 'chat', type: 'topic', durable: true })
     expect(await m.declareQueue({ name: 'room', durable: true })).toEqual({ queue: 'room', messageCount: 0, consumerCount: 0 })

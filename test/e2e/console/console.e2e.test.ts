@@ -151,6 +151,13 @@ describe('management console', () => {
     await console_.locator('[data-testid=queue-name]').fill('console-inbox')
     await console_.locator('[data-testid=queue-declare-submit]').click()
     await until(() => console_.locator('tbody[data-queue="console-inbox"]').count()).toBe(1)
+    expect(await console_.locator('tbody[data-queue="console-inbox"] [data-queue-type]').count()).toBe(0)
+    // A quorum queue from the type select: marked with its type.
+    await console_.locator('[data-testid=queue-name]').fill('console-quorum')
+    await console_.locator('[data-testid=queue-type-select]').selectOption('quorum')
+    await console_.locator('[data-testid=queue-declare-submit]').click()
+    await until(() => console_.locator('tbody[data-queue="console-quorum"] [data-queue-type=quorum]').count()).toBe(1)
+    await console_.locator('[data-testid=queue-type-select]').selectOption('classic')
     await console_.locator('[data-tab=exchanges]').click()
     await chatRow.locator('[data-testid=exchange-bind]').click()
     await chatRow.locator('[data-testid=bind-destination]').fill('console-inbox')

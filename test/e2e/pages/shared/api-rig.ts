@@ -160,6 +160,45 @@ export function createApiRig() {
       }
     },
 
+    /**
+     * A quorum queue `name` (deliveryLimit 1, dead-lettering to `${name}.dead`) with one
+     * transient message, returned twice (nack, then reject with requeue): what each get saw,
+     * what was dead-lettered and why, and how a non-durable quorum declare was answered.
+     */
+    async quorumPoison(id: string, name: string) {
+      const conn = get(id)
+      const dlx = new Exchange(`${name}.dlx`, 'fanout', { durable: true })
+      const dead = new Queue(`${name}.dead`, { exchange: dlx, durable: true }).bind(conn)
+      const queue = new Queue(name, { queueType: 'quorum', deliveryLimit: 1, deadLetterExchange: dlx }).bind(conn)
+      await dead.declare()
+      await queue.declare()
+      await conn.producer().publish('poison', { routingKey: name, deliveryMode: 'transient' })
+      const until = async (check: () => Promise<boolean>) => {
+        const deadline = performance.now() + 5000
+        while (!(await check())) {
+          if (performance.now() > deadline) throw new Error('condition not reached in 5 s')
+          await new Promise((r) => setTimeout(r, 10))
+        }
+      }
+      const ready = async (q: typeof queue) => (await q.queueDeclare({ passive: true })).messageCount
+      const deliveryCounts: unknown[] = []
+      for (const giveBack of ['nack', 'reject'] as const) {
+        await until(async () => (await ready(queue)) === 1)
+        const message = await queue.get()
+        deliveryCounts.push(message?.headers['x-delivery-count'] ?? null)
+        if (giveBack === 'nack') message!.nack({ requeue: true })
+        else message!.reject({ requeue: true })
+      }
+      await until(async () => (await ready(dead)) === 1)
+      const deadLettered = await dead.get({ noAck: true })
+      const deaths = deadLettered?.headers['x-death'] as Array<{ reason: string }> | undefined
+      const refused = await new Queue(`${name}.transient`, { queueType: 'quorum', durable: false })
+        .bind(conn)
+        .declare()
+        .then(() => null, (error: unknown) => (error as { replyCode?: number }).replyCode ?? errorInfo(error).message)
+      return { deliveryCounts, left: await ready(queue), deadReason: deaths?.[0]?.reason, deadBody: deadLettered?.body, refused }
+    },
+
     /** Declares a durable queue and reports its counts. */
     async counts(id: string, queue: string) {
       const { messageCount, consumerCount } = await new Queue(queue, { durable: true }).bind(get(id)).queueDeclare()
