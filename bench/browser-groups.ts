@@ -358,3 +358,35 @@ export async function heap(browser: Browser, results: Results, plan: Plan): Prom
   const load = await browser.fresh()
   await load.evaluate(() => window.bench.warren.deleteQueue('heap', 'heap'))
 }
+
+/**
+ * Stream queues: append N events (confirmed, 1,000 in flight), read them all from the first
+ * offset in the same session, then restart the browser and replay them cold (open, recovery
+ * and the read from IndexedDB). N = 100,000 (10,000 with --quick).
+ */
+export async function streams(browser: Browser, results: Results, plan: Plan): Promise<void> {
+  const total = plan.quick ? 10_000 : 100_000
+  const tag = total.toLocaleString('en-US')
+  const rows = [
+    { id: 'stream-append', label: `stream: append ${tag} events, 1,000 unconfirmed at most`, unit: 'msg/s', better: 'higher' as const },
+    { id: 'stream-read', label: `stream: read ${tag} events from 'first' (prefetch 1,000, acked), same session`, unit: 'msg/s', better: 'higher' as const },
+    { id: 'stream-replay', label: `stream: replay ${tag} events after a browser restart (open → last one read)`, unit: 'ms', better: 'lower' as const },
+  ]
+  for (const row of rows) results.add({ group: 'streams', ...row, size: 'small' })
+  for (let rep = 0; rep <= plan.reps; rep++) {
+    const vhost = `stream-${rep}`
+    const tab = await browser.tab(1)
+    const fill = await tab.evaluate(([v, n]) => window.bench.warren.send({ queue: 'events', stream: true }, n as number, 'small', { window: 1000, persistent: true, vhost: v as string }), [vhost, total] as const)
+    if (fill.failed) throw new Error(`stream load: ${fill.failed} nacked`)
+    const read = await tab.evaluate(([v, n]) => window.bench.warren.streamRead(v as string, 'events', n as number, 1000, false), [vhost, total] as const)
+    await browser.restart()
+    const fresh = await browser.fresh()
+    const replay = await fresh.evaluate(([v, n]) => window.bench.warren.streamRead(v as string, 'events', n as number, 1000, true), [vhost, total] as const)
+    if (!read.inOrder || !replay.inOrder) throw new Error('stream read out of offset order')
+    plan.log(`  streams: append ${Math.round(total / ((fill.t1 - fill.t0) / 1000))}/s, read ${Math.round(total / (read.ms / 1000))}/s, replay after restart ${Math.round(replay.ms)} ms`)
+    if (rep === 0) continue
+    results.push('stream-append', total / ((fill.t1 - fill.t0) / 1000))
+    results.push('stream-read', total / (read.ms / 1000))
+    results.push('stream-replay', replay.ms)
+  }
+}

@@ -4,7 +4,7 @@
  * headless Chromium on a persistent profile. Prints a table of medians with [min, max],
  * ratios and the issue's targets; writes bench/results/latest.json. Never fails on a figure.
  *
- * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,routing,bundle,
+ * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,streams,routing,bundle,
  * --reps=N, --out=FILE, --echo (page console to stdout); --profile=transient|durable|latency [--n=N]
  * profiles one scenario instead (bench/profile.ts).
  */
@@ -19,7 +19,7 @@ import { fmt, ratioTable, Results, table, targetTable } from './lib/report.js'
 import { profile } from './profile.js'
 import { routing } from './routing.js'
 
-const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'routing', 'bundle'] as const
+const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'streams', 'routing', 'bundle'] as const
 type Group = (typeof ALL)[number]
 
 function targets(results: Results, quick: boolean): void {
@@ -109,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const results = new Results()
   const plan = { quick, reps, log }
-  const browserGroups = selected.filter((g) => ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap'].includes(g))
+  const browserGroups = selected.filter((g) => ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'streams'].includes(g))
   if (browserGroups.length > 0) {
     const browser = await startBrowser(flag('echo') !== undefined)
     try {
@@ -121,6 +121,7 @@ export async function main(argv: string[]): Promise<void> {
         if (group === 'durable') await groups.durable(browser, results, plan)
         if (group === 'startup') await groups.startup(browser, results, plan)
         if (group === 'heap') await groups.heap(browser, results, plan)
+        if (group === 'streams') await groups.streams(browser, results, plan)
         loads.push(loadavg())
       }
     } finally {

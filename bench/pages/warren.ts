@@ -46,7 +46,13 @@ export interface Target {
   queue?: string
   fanout?: string
   durable?: boolean
+  /** A stream queue (x-queue-type: stream; durable). */
+  stream?: boolean
 }
+
+const STREAM_ARGS = { 'x-queue-type': 'stream' }
+const targetQueue = (target: Target) =>
+  new Queue(target.queue!, target.stream ? { durable: true, queueArguments: STREAM_ARGS } : { durable: target.durable ?? false })
 
 const exchangeOf = (name: string) => new Exchange(name, 'fanout', { durable: false })
 
@@ -108,7 +114,7 @@ export async function send(target: Target, n: number, size: Size, options: { win
   const producer = conn.producer()
   const template = makeMessage(size, 0)
   const every = YIELD_EVERY[size]
-  const declare = target.fanout ? [exchangeOf(target.fanout)] : [new Queue(target.queue!, { durable: target.durable ?? false })]
+  const declare = target.fanout ? [exchangeOf(target.fanout)] : [targetQueue(target)]
   const publishOptions = {
     ...(target.fanout ? { exchange: exchangeOf(target.fanout) } : { routingKey: target.queue! }),
     declare,
@@ -272,6 +278,36 @@ export async function startup(vhost: string, queue: string, publishOne: boolean)
   await c.cancel()
   const readyMs = brokerStart.ready > 0 && brokerStart.created >= t0 ? brokerStart.ready - t0 : NaN
   return { openMs: opened - t0, firstMs: t1 - t0, readyMs }
+}
+
+/**
+ * Reads `n` messages of stream `queue` from its first offset with `prefetch` credit, acking
+ * each; on a new connection when `fresh` (after a restart: includes open and recovery).
+ * Returns ms from the start to the n-th message, and whether they came in offset order.
+ */
+export async function streamRead(vhost: string, queue: string, n: number, prefetch: number, fresh: boolean) {
+  const t0 = performance.now()
+  const conn = fresh ? await Connection.open({ url: `shared://${vhost}`, requestTimeout: 120_000, connectTimeout: 60_000 }) : await connection(vhost)
+  if (fresh) conns.set(`${vhost}|broadcast`, Promise.resolve(conn))
+  let count = 0
+  let inOrder = true
+  let done!: () => void
+  const finished = new Promise<void>((resolve) => (done = resolve))
+  const c = await conn
+    .consumer(new Queue(queue, { durable: true, queueArguments: STREAM_ARGS }), {
+      prefetch,
+      offset: 'first',
+      onMessage: (message: Message<unknown>) => {
+        if (message.headers['x-stream-offset'] !== count) inOrder = false
+        message.ack()
+        if (++count === n) done()
+      },
+    })
+    .consume()
+  await finished
+  const ms = performance.now() - t0
+  await c.cancel()
+  return { ms, inOrder }
 }
 
 /** Declares a durable queue and returns its message count. */

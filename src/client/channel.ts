@@ -85,6 +85,8 @@ interface ConsumerEntry {
   prefetch: number
   /** The broker has (or had, before a lost link) this consumer: recovery resumes it. */
   live: boolean
+  /** A stream consumer: the offset after the last delivery, where recovery resumes reading. */
+  nextStreamOffset?: number
 }
 
 export interface PublishArgs {
@@ -248,7 +250,7 @@ export class Channel implements SettleTarget, AsyncDisposable {
           consumerTag: entry.tag,
           noAck: entry.noAck,
           exclusive: entry.exclusive,
-          ...(entry.arguments ? { arguments: entry.arguments } : {}),
+          ...(entry.arguments ? { arguments: resumeArguments(entry) } : {}),
         },
         { internal: true },
       )
@@ -329,6 +331,8 @@ export class Channel implements SettleTarget, AsyncDisposable {
       ...(entry.accept ? { accept: entry.accept } : {}),
     })
     if (!entry.noAck) this.#track(message)
+    const offset = frame.properties.headers?.['x-stream-offset']
+    if (typeof offset === 'number' && entry.arguments?.['x-stream-offset'] !== undefined) entry.nextStreamOffset = offset + 1
     entry.handler.deliver(message)
   }
 
@@ -585,4 +589,13 @@ export class Channel implements SettleTarget, AsyncDisposable {
       if (this.#unsettled.get(message.deliveryTag) === message) this.#unsettled.delete(message.deliveryTag)
     }
   }
+}
+
+/**
+ * A stream consumer resumes after the last message it received, not from its first offset
+ * again: `first` would replay what it already has, `next` would skip what came meanwhile.
+ */
+function resumeArguments(entry: ConsumerEntry): FieldTable | undefined {
+  if (entry.nextStreamOffset === undefined || entry.arguments === undefined) return entry.arguments
+  return { ...entry.arguments, 'x-stream-offset': entry.nextStreamOffset }
 }

@@ -14,6 +14,8 @@ import { channelOf, connectionOf, type ChannelTarget } from './target.js'
 import { AsyncQueue } from './util/async-queue.js'
 import { ordered } from './util/ordered.js'
 
+export type StreamOffset = 'first' | 'last' | 'next' | number | Date
+
 export type ConsumerCallback<T> = (body: T, message: Message<T>) => void | Promise<void>
 
 export interface ConsumerOptions<T> {
@@ -27,6 +29,12 @@ export interface ConsumerOptions<T> {
   accept?: Iterable<string>
   /** Per-consumer prefetch (basic.qos before basic.consume). */
   prefetch?: number
+  /**
+   * Where to start reading a stream queue (consumer argument x-stream-offset): 'first',
+   * 'last', 'next' (the default), an offset (a delivery's `x-stream-offset` header), or a Date.
+   * Streams need a `prefetch`.
+   */
+  offset?: StreamOffset
   /** Messages count as acked when sent. Default: each queue's `noAck`. */
   noAck?: boolean
   /** basic.consume exclusive: no other consumer may use the queue. */
@@ -150,15 +158,17 @@ export class Consumer<T = unknown> implements AsyncIterable<Message<T>> {
     // qos and the consumes leave in one go, so no other qos can slip in between.
     const steps: Promise<unknown>[] = []
     if (this.#options.prefetch !== undefined) steps.push(channel.basicQos(this.#options.prefetch))
+    const offset = this.#options.offset
     for (const queue of queues) {
       const tag = this.#options.tag ?? this.connection.nextConsumerTag(this.#options.tagPrefix)
+      const args = offset === undefined ? queue.consumerArguments : { ...queue.consumerArguments, 'x-stream-offset': offset }
       this.#tags.set(queue, tag)
       steps.push(
         channel.basicConsume(queue.name, handler(tag), {
           consumerTag: tag,
           noAck: this.#options.noAck ?? queue.noAck,
           ...(this.#options.exclusive ? { exclusive: true } : {}),
-          ...(queue.consumerArguments ? { arguments: queue.consumerArguments } : {}),
+          ...(args ? { arguments: args } : {}),
           ...(this.#accept ? { accept: this.#accept } : {}),
         }),
       )

@@ -23,6 +23,13 @@ export interface QueueArgumentOptions {
   maxLength?: number
   /** x-max-length-bytes: total body size of ready messages. */
   maxLengthBytes?: number
+  /**
+   * x-max-age (stream queues): whole segments older than this go. A RabbitMQ duration
+   * ('7D', '12h', '30m', '10s') or milliseconds (sent as whole seconds, rounded up).
+   */
+  maxAge?: string | number
+  /** x-stream-max-segment-size-bytes (stream queues): retention drops whole segments of this size. */
+  maxSegmentSizeBytes?: number
   /** x-max-priority: turns on priorities 0..maxPriority. */
   maxPriority?: number
   /** x-dead-letter-exchange. */
@@ -43,6 +50,8 @@ const sugar: ReadonlyArray<[keyof QueueArgumentOptions, string]> = [
   ['expires', 'x-expires'],
   ['maxLength', 'x-max-length'],
   ['maxLengthBytes', 'x-max-length-bytes'],
+  ['maxAge', 'x-max-age'],
+  ['maxSegmentSizeBytes', 'x-stream-max-segment-size-bytes'],
   ['maxPriority', 'x-max-priority'],
   ['deadLetterExchange', 'x-dead-letter-exchange'],
   ['deadLetterRoutingKey', 'x-dead-letter-routing-key'],
@@ -59,6 +68,8 @@ export const queueArguments = (options: QueueArgumentOptions & { queueArguments?
     if (value === undefined) continue
     args[key] = typeof value === 'object' ? value.name : value
   }
+  // RabbitMQ takes x-max-age as a duration string only.
+  if (typeof options.maxAge === 'number') args['x-max-age'] = `${Math.ceil(options.maxAge / 1000)}s`
   return args
 }
 

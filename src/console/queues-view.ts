@@ -1,5 +1,5 @@
 /** Queues: counts, consumers and rates per queue, with a detail pane to inspect and act. */
-import { QUEUE_HISTORY, type Overview, type QueueOverview } from '../protocol/management.js'
+import { QUEUE_HISTORY, type Overview, type QueueOverview, type StreamOverview } from '../protocol/management.js'
 import { sparkline } from './charts.js'
 import type { ConsoleContext, View } from './context.js'
 import { Keyed, h, redraw, replace } from './dom.js'
@@ -14,7 +14,8 @@ function badges(queue: QueueOverview): HTMLElement[] {
   const out: HTMLElement[] = []
   const args = queue.arguments
   // Classic is the default and goes unmarked, as in RabbitMQ's management UI.
-  if (queue.type !== 'classic') out.push(h('span', { class: 'badge type', title: `${queue.type} queue`, 'data-queue-type': queue.type }, queue.type))
+  const title = queue.stream ? `stream queue: ${streamFacts(queue.stream)}` : `${queue.type} queue`
+  if (queue.type !== 'classic') out.push(h('span', { class: 'badge type', title, 'data-queue-type': queue.type }, queue.type))
   if (queue.durable) out.push(h('span', { class: 'badge durable', title: 'durable' }, 'D'))
   if (queue.autoDelete) out.push(h('span', { class: 'badge', title: 'auto-delete' }, 'AD'))
   if (queue.exclusive) out.push(h('span', { class: 'badge', title: 'exclusive' }, 'Excl'))
@@ -25,6 +26,9 @@ function badges(queue: QueueOverview): HTMLElement[] {
   if (args['x-single-active-consumer'] === true) out.push(h('span', { class: 'badge', title: 'single active consumer' }, 'SAC'))
   return out
 }
+
+const streamFacts = ({ firstOffset, lastOffset, segments }: StreamOverview): string =>
+  `${lastOffset === null ? 'empty, next offset ' + firstOffset : `offsets ${fmtCount(firstOffset)}–${fmtCount(lastOffset)}`} in ${fmtCount(segments)} segment${segments === 1 ? '' : 's'}`
 
 const num = (n: number, text = fmtCount(n)) => (n === 0 ? h('span', { class: 'zero' }, '0') : text)
 
@@ -130,7 +134,9 @@ function queuePane(ctx: ConsoleContext, name: string) {
       const details = Object.entries(queue.typeDetails)
       redraw(facts, [queue.counters, queue.arguments, queue.typeDetails], () => [
         h('span', null, 'Type ', h('b', { 'data-testid': 'queue-type' }, queue.type)),
-        ...details.map(([key, value]) => h('span', null, `${key} `, h('b', null, fmtValue(value)))),
+        ...(queue.stream
+          ? [h('span', { 'data-testid': 'stream-facts' }, 'Log ', h('b', null, streamFacts(queue.stream)))]
+          : details.map(([key, value]) => h('span', null, `${key} `, h('b', null, fmtValue(value))))),
         h('span', null, 'Durable ', h('b', null, queue.durable ? 'yes' : 'no')),
         h('span', null, 'Auto-delete ', h('b', null, queue.autoDelete ? 'yes' : 'no')),
         h('span', null, 'Exclusive ', h('b', null, queue.exclusive ? 'yes' : 'no')),

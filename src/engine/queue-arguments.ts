@@ -91,6 +91,8 @@ const EQUIVALENCE_KEYS = [
   'x-max-priority',
   'x-single-active-consumer',
   'x-delivery-limit',
+  'x-max-age',
+  'x-stream-max-segment-size-bytes',
 ]
 
 export function inequivalentArgument(a: FieldTable, b: FieldTable): string | undefined {

@@ -18,6 +18,7 @@ import type {
   PeekedMessage,
   PublishSpec,
   QueueSpec,
+  StreamOverview,
 } from '../protocol/management.js'
 import { clientLockName } from '../transport/names.js'
 import { EngineClient, ManagementError, type CallChannel } from './engine-client.js'
@@ -155,6 +156,7 @@ export class ManagementService implements ManagementApi {
           counters: { ...queue.counters },
           rates: this.#rates.queueRates(queue.name),
           history: this.#rates.queueHistory(queue.name),
+          ...(queue.type === 'stream' ? { stream: streamOverview(queue.typeDetails) } : {}),
         }
       })
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -381,4 +383,14 @@ function withoutDeliveryCount(properties: MessageProperties): MessageProperties 
 function defaultLockQuery(): LockQuery | undefined {
   const locks = (globalThis as { navigator?: { locks?: Partial<LockQuery> } }).navigator?.locks
   return typeof locks?.query === 'function' ? (locks as LockQuery) : undefined
+}
+
+/** A stream queue's figures from its type's inspect(). */
+function streamOverview(details: Record<string, number | string>): StreamOverview {
+  const { firstOffset, lastOffset, segments } = details
+  return {
+    firstOffset: Number(firstOffset ?? 0),
+    lastOffset: typeof lastOffset === 'number' ? lastOffset : null,
+    segments: Number(segments ?? 0),
+  }
 }

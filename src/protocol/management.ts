@@ -131,6 +131,14 @@ export interface QueueOverview {
   rates: Rates
   /** Oldest first; at most `QUEUE_HISTORY` samples. */
   history: RateSample[]
+  /** Stream queues only: the log's first and last offsets (null when empty) and its segments. */
+  stream?: StreamOverview
+}
+
+export interface StreamOverview {
+  firstOffset: number
+  lastOffset: number | null
+  segments: number
 }
 
 export interface BindingOverview {

@@ -14,6 +14,8 @@ import {
   type StoredExchange,
   type StoredMessage,
   type StoredQueue,
+  type StoredStreamEntry,
+  type StoredStreamSegment,
 } from './types.js'
 
 export class MemoryStorage implements Storage {
@@ -23,6 +25,7 @@ export class MemoryStorage implements Storage {
   private readonly queues = new Map<string, StoredQueue>()
   private readonly bindings = new Map<string, StoredBinding>()
   private readonly logs = new Map<string, MessageLog>()
+  private readonly streams = new Map<string, StreamLog>()
   private failures: { reason: StorageFailure['reason']; remaining: number } | undefined
 
   /** How many times open() was called, i.e. the last epoch handed out. */
@@ -63,6 +66,14 @@ export class MemoryStorage implements Storage {
 
   lastSeq(queue: string): Promise<number> {
     return this.guard(() => this.logs.get(queue)?.lastSeq ?? 0)
+  }
+
+  loadStreamSegments(stream: string): Promise<StoredStreamSegment[]> {
+    return this.guard(() => [...(this.streams.get(stream)?.segments.values() ?? [])].map(copy))
+  }
+
+  loadStreamEntries(stream: string, fromOffset: number, limit: number): Promise<StoredStreamEntry[]> {
+    return this.guard(() => (this.streams.get(stream)?.load(fromOffset, limit) ?? []).map(copy))
   }
 
   /**
@@ -116,6 +127,7 @@ export class MemoryStorage implements Storage {
       case 'queue.delete':
         this.queues.delete(op.name)
         this.logs.delete(op.name)
+        this.streams.delete(op.name)
         for (const [id, b] of this.bindings) {
           if (b.destinationKind === 'queue' && b.destination === op.name) this.bindings.delete(id)
         }
@@ -149,6 +161,15 @@ export class MemoryStorage implements Storage {
         }
         return
       }
+      case 'stream.append': {
+        let log = this.streams.get(op.segment.stream)
+        if (!log) this.streams.set(op.segment.stream, (log = new StreamLog()))
+        log.append(op.segment, op.entries)
+        return
+      }
+      case 'stream.truncate':
+        this.streams.get(op.stream)?.truncate(op.before)
+        return
       default:
         throw new StorageFailure('unknown', `unknown storage op ${JSON.stringify((op as { kind?: unknown }).kind)}`)
     }
@@ -227,6 +248,39 @@ class MessageLog {
     for (let i = firstAbove(this.order, afterSeq); i < this.order.length && out.length < limit; i++) {
       const m = this.bySeq.get(this.order[i]!)
       if (m) out.push(m)
+    }
+    return out
+  }
+}
+
+/**
+ * One stream: entries in an array indexed by offset - base (appends are in offset order,
+ * truncation only cuts the front), segments by first offset in insertion (= offset) order.
+ */
+class StreamLog {
+  readonly segments = new Map<number, StoredStreamSegment>()
+  private entries: StoredStreamEntry[] = []
+  private base = 0
+
+  append(segment: StoredStreamSegment, entries: readonly StoredStreamEntry[]): void {
+    this.segments.set(segment.firstOffset, segment)
+    if (this.entries.length === 0 && this.base < segment.firstOffset) this.base = segment.firstOffset
+    for (const e of entries) this.entries[e.offset - this.base] = e
+  }
+
+  truncate(before: number): void {
+    for (const first of this.segments.keys()) if (first < before) this.segments.delete(first)
+    if (before > this.base) {
+      this.entries = this.entries.slice(before - this.base)
+      this.base = before
+    }
+  }
+
+  load(fromOffset: number, limit: number): StoredStreamEntry[] {
+    const out: StoredStreamEntry[] = []
+    for (let i = Math.max(0, fromOffset - this.base); i < this.entries.length && out.length < limit; i++) {
+      const e = this.entries[i]
+      if (e) out.push(e)
     }
     return out
   }

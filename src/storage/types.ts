@@ -54,6 +54,38 @@ export interface StoredMessage {
   dueAt?: number
 }
 
+/**
+ * One record of a stream queue's log (x-queue-type: stream). A stream is append-only:
+ * entries are never updated or deleted one by one, only whole segments go (retention).
+ */
+export interface StoredStreamEntry {
+  stream: string
+  /** Position in the log: 0, 1, 2... never reused, even after retention removed older ones. */
+  offset: number
+  /** When the entry was appended (ms, broker clock): offset resolution by timestamp, x-max-age. */
+  timestamp: number
+  exchange: string
+  routingKey: string
+  properties: MessageProperties
+  body: unknown
+  size: number
+}
+
+/**
+ * A run of consecutive entries of one stream, the unit of retention. Kept small (a few
+ * numbers) so the engine can hold every segment of a stream in memory and read the entries lazily.
+ */
+export interface StoredStreamSegment {
+  stream: string
+  /** The offset of its first entry; identifies the segment. */
+  firstOffset: number
+  lastOffset: number
+  /** Sum of the entries' sizes. */
+  bytes: number
+  firstTimestamp: number
+  lastTimestamp: number
+}
+
 export interface Definitions {
   exchanges: StoredExchange[]
   queues: StoredQueue[]
@@ -79,6 +111,13 @@ export type StorageOp =
    * to storage, while unacked ones below the range stay).
    */
   | { kind: 'message.deleteRange'; queue: string; fromSeq: number; toSeq: number }
+  /**
+   * Appends entries to a stream and puts the segment they belong to (a new one, or the
+   * open one grown). queue.delete removes a stream's entries and segments too.
+   */
+  | { kind: 'stream.append'; segment: StoredStreamSegment; entries: StoredStreamEntry[] }
+  /** Retention: deletes the stream's segments starting below `before`, and their entries. */
+  | { kind: 'stream.truncate'; stream: string; before: number }
 
 export type Durability = 'relaxed' | 'strict'
 
@@ -95,6 +134,10 @@ export interface Storage {
    * after queue.delete): a recovered queue continues above it, so seqs are never reused.
    */
   lastSeq(queue: string): Promise<number>
+  /** Every segment of a stream, in offset order. */
+  loadStreamSegments(stream: string): Promise<StoredStreamSegment[]>
+  /** Entries of a stream with offset >= `fromOffset`, in order, at most `limit`. */
+  loadStreamEntries(stream: string, fromOffset: number, limit: number): Promise<StoredStreamEntry[]>
   /**
    * Applies changes. Calls made in the same turn are committed in one transaction;
    * the promise resolves when that transaction is durable (per `durability`).

@@ -18,6 +18,8 @@ class HangingStorage implements Storage {
   loadMessages(queue: string, afterSeq: number, limit: number) { return this.disk.loadMessages(queue, afterSeq, limit) }
   countMessages(queue: string) { return this.disk.countMessages(queue) }
   lastSeq(queue: string) { return this.disk.lastSeq(queue) }
+  loadStreamSegments(stream: string) { return this.disk.loadStreamSegments(stream) }
+  loadStreamEntries(stream: string, from: number, limit: number) { return this.disk.loadStreamEntries(stream, from, limit) }
   close() { return this.disk.close() }
   apply(ops: readonly StorageOp[], durability?: Durability) {
     if (!this.hang || !ops.some((op) => op.kind === 'message.put')) return this.disk.apply(ops, durability)

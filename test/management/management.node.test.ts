@@ -84,6 +84,17 @@ describe('management API', () => {
     expect(message!.properties).toMatchObject({ contentType: 'application/json', headers: { from: 'console' } })
   })
 
+  it('declares a stream queue and shows its first and last offsets and segments', async () => {
+    await m.declareQueue({ name: 'events', durable: true, arguments: { 'x-queue-type': 'stream' } })
+    expect((await m.overview()).queues.find((q) => q.name === 'events')!.stream).toEqual({ firstOffset: 0, lastOffset: null, segments: 0 })
+    for (let i = 0; i < 3; i++) await m.publish({ exchange: '', routingKey: 'events', body: `e${i}` })
+    const events = (await m.overview()).queues.find((q) => q.name === 'events')!
+    expect(events.stream).toEqual({ firstOffset: 0, lastOffset: 2, segments: 1 })
+    expect(events.ready).toBe(3)
+    await m.declareQueue({ name: 'plain', durable: true })
+    expect((await m.overview()).queues.find((q) => q.name === 'plain')!.stream).toBeUndefined()
+  })
+
   it('exchange-to-exchange bindings and unbind', async () => {
     await m.declareExchange({ name: 'a', type: 'fanout' })
     await m.declareExchange({ name: 'b', type: 'direct' })

@@ -117,6 +117,20 @@ describe('memory limits', () => {
     expect(queues.find((q) => q.name === 'durable')).toMatchObject({ ready: 5000 })
   })
 
+  it('a stream without storage keeps its log in memory and is limited; on storage it is not', async () => {
+    const stream = { 'x-queue-type': 'stream' }
+    const inMemory = await start({ maxReadyMessages: 300 })
+    const c = inMemory.client()
+    await c.ok({ op: 'channel.open' })
+    await c.ok({ op: 'queue.declare', queue: 'log', durable: true, arguments: stream })
+    expect(await publishMany(c, 500, (i) => publish('log', i))).toEqual({ ok: 300, RESOURCE_LIMIT: 200 })
+    const stored = await start({ storage: new MemoryStorage(), maxReadyMessages: 300 })
+    const d = stored.client()
+    await d.ok({ op: 'channel.open' })
+    await d.ok({ op: 'queue.declare', queue: 'log', durable: true, arguments: stream })
+    expect(await publishMany(d, 500, (i) => publish('log', i))).toEqual({ ok: 500 })
+  })
+
   it('dead-lettering and delayed releases are never refused, even at the limit', async () => {
     const { broker, client } = await start({ maxReadyMessages: 100 })
     const c = client()

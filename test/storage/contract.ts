@@ -9,6 +9,7 @@ import {
   type StoredExchange,
   type StoredMessage,
   type StoredQueue,
+  type StoredStreamEntry,
 } from '../../src/storage/types.js'
 
 export const exchange = (name: string, extra: Partial<StoredExchange> = {}): StoredExchange => ({
@@ -52,6 +53,31 @@ export const message = (queueName: string, seq: number, extra: Partial<StoredMes
 
 export const putAll = (messages: StoredMessage[]): StorageOp[] =>
   messages.map((m) => ({ kind: 'message.put', message: m }))
+
+export const streamEntry = (stream: string, offset: number): StoredStreamEntry => ({
+  stream,
+  offset,
+  timestamp: 1000 + offset,
+  exchange: '',
+  routingKey: stream,
+  properties: { headers: { n: offset } },
+  body: `event ${offset}`,
+  size: 7,
+})
+
+/** Appends offsets [from, to] to the segment starting at `segmentFirst` (which spans [segmentFirst, to]). */
+export const streamAppend = (stream: string, from: number, to: number, segmentFirst = from): StorageOp => ({
+  kind: 'stream.append',
+  segment: {
+    stream,
+    firstOffset: segmentFirst,
+    lastOffset: to,
+    bytes: 7 * (to - segmentFirst + 1),
+    firstTimestamp: 1000 + segmentFirst,
+    lastTimestamp: 1000 + to,
+  },
+  entries: range(from, to).map((offset) => streamEntry(stream, offset)),
+})
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 const seqs = (messages: StoredMessage[]): number[] => messages.map((m) => m.seq)
@@ -397,6 +423,83 @@ export function storageContract(
         expect(await s.lastSeq('q')).toBe(7)
         await s.apply([{ kind: 'queue.delete', name: 'q' }])
         expect(await s.lastSeq('q')).toBe(0)
+      })
+    })
+
+    describe('streams', () => {
+      const offsets = (entries: StoredStreamEntry[]): number[] => entries.map((e) => e.offset)
+
+      it('appends and reads entries lazily, in offset order, from any offset, without mixing streams', async () => {
+        const s = await opened()
+        await s.apply([streamAppend('a', 0, 9), streamAppend('b', 0, 2)])
+        await s.apply([streamAppend('a', 10, 14, 0)])
+        expect(offsets(await s.loadStreamEntries('a', 0, 100))).toEqual(range(0, 14))
+        expect(offsets(await s.loadStreamEntries('a', 7, 3))).toEqual([7, 8, 9])
+        expect(offsets(await s.loadStreamEntries('a', 15, 3))).toEqual([])
+        expect(offsets(await s.loadStreamEntries('b', 0, 100))).toEqual([0, 1, 2])
+        expect(await s.loadStreamEntries('a', 3, 1)).toEqual([streamEntry('a', 3)])
+        expect(await s.loadStreamEntries('none', 0, 10)).toEqual([])
+      })
+
+      it('a segment grown by a later append replaces its record; segments load in offset order', async () => {
+        const s = await opened()
+        await s.apply([streamAppend('a', 0, 4)])
+        await s.apply([streamAppend('a', 5, 9, 0), streamAppend('a', 10, 11)])
+        await s.apply([streamAppend('a', 12, 12, 10)])
+        const segments = await s.loadStreamSegments('a')
+        expect(segments.map((g) => [g.firstOffset, g.lastOffset, g.bytes])).toEqual([[0, 9, 70], [10, 12, 21]])
+        expect(segments[1]).toEqual((streamAppend('a', 12, 12, 10) as { segment: unknown }).segment)
+        expect(await s.loadStreamSegments('b')).toEqual([])
+      })
+
+      it('stream.truncate deletes whole segments below an offset and their entries; offsets go on', async () => {
+        const s = await opened()
+        await s.apply([streamAppend('a', 0, 9), streamAppend('a', 10, 19), streamAppend('a', 20, 24), streamAppend('b', 0, 9)])
+        await s.apply([{ kind: 'stream.truncate', stream: 'a', before: 20 }])
+        expect((await s.loadStreamSegments('a')).map((g) => g.firstOffset)).toEqual([20])
+        expect(offsets(await s.loadStreamEntries('a', 0, 100))).toEqual(range(20, 24))
+        expect(offsets(await s.loadStreamEntries('b', 0, 100))).toEqual(range(0, 9))
+        await s.apply([streamAppend('a', 25, 26, 20)])
+        expect(offsets(await s.loadStreamEntries('a', 0, 100))).toEqual(range(20, 26))
+        await s.apply([{ kind: 'stream.truncate', stream: 'a', before: 27 }])
+        expect(await s.loadStreamSegments('a')).toEqual([])
+        expect(await s.loadStreamEntries('a', 0, 100)).toEqual([])
+        await s.apply([streamAppend('a', 27, 28)])
+        expect(offsets(await s.loadStreamEntries('a', 0, 100))).toEqual([27, 28])
+      })
+
+      it('queue.delete removes the stream with its segments', async () => {
+        const s = await opened()
+        await s.apply([{ kind: 'queue.put', queue: queue('a') }, streamAppend('a', 0, 4), streamAppend('ab', 0, 1)])
+        await s.apply([{ kind: 'queue.delete', name: 'a' }])
+        expect(await s.loadStreamSegments('a')).toEqual([])
+        expect(await s.loadStreamEntries('a', 0, 10)).toEqual([])
+        expect(offsets(await s.loadStreamEntries('ab', 0, 10))).toEqual([0, 1])
+      })
+
+      it('refuses an append whose entries fall outside its segment, alone', async () => {
+        const s = await opened()
+        const good = s.apply([streamAppend('a', 0, 1)])
+        const outside = { ...(streamAppend('a', 2, 3) as Extract<StorageOp, { kind: 'stream.append' }>) }
+        outside.entries = [streamEntry('a', 5)]
+        const bad = rejection(s.apply([outside]))
+        const otherStream = { ...(streamAppend('a', 2, 3) as Extract<StorageOp, { kind: 'stream.append' }>) }
+        otherStream.entries = [streamEntry('b', 2)]
+        const bad2 = rejection(s.apply([otherStream]))
+        await good
+        expect(await bad).toBeInstanceOf(StorageFailure)
+        expect(await bad2).toBeInstanceOf(StorageFailure)
+        expect(offsets(await s.loadStreamEntries('a', 0, 10))).toEqual([0, 1])
+        expect(await s.loadStreamEntries('b', 0, 10)).toEqual([])
+      })
+
+      it('keeps streams across a reopen', async () => {
+        let s = await opened()
+        await s.apply([streamAppend('a', 0, 99), streamAppend('a', 100, 149)])
+        await s.apply([{ kind: 'stream.truncate', stream: 'a', before: 100 }], 'strict')
+        s = await restart(s)
+        expect((await s.loadStreamSegments('a')).map((g) => [g.firstOffset, g.lastOffset])).toEqual([[100, 149]])
+        expect(offsets(await s.loadStreamEntries('a', 0, 1000))).toEqual(range(100, 149))
       })
     })
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { IndexedDBStorage } from '../../src/storage/indexeddb/index.js'
 import { argsKey } from '../../src/storage/indexeddb/keys.js'
 import type { StorageOp, StoredMessage } from '../../src/storage/types.js'
-import { binding, exchange, message, putAll, queue } from './contract.js'
+import { binding, exchange, message, putAll, queue, streamAppend } from './contract.js'
 
 export interface IdbEnv {
   /** The factory to use for the current test. */
@@ -59,6 +59,30 @@ export async function createV1Database(factory: IDBFactory, name: string): Promi
       tx.objectStore('messages_v1').put(message(q, seq, { deliveryCount: seq % 3 }), `${q}:${seq}`)
     }
   }
+  await txDone(tx)
+  db.close()
+}
+
+const STORES_V3 = ['bindings', 'exchanges', 'messages', 'meta', 'queues', 'streamEntries', 'streamSegments']
+
+/** Builds a database in the documented schema v2 layout, by hand, with raw IndexedDB. */
+export async function createV2Database(factory: IDBFactory, name: string): Promise<void> {
+  const db = await openRaw(factory, name, 2, (d) => {
+    d.createObjectStore('meta')
+    d.createObjectStore('exchanges', { keyPath: 'name' })
+    d.createObjectStore('queues', { keyPath: 'name' })
+    d.createObjectStore('bindings', { keyPath: ['source', 'destinationKind', 'destination', 'routingKey', 'argsKey'] })
+      .createIndex('byDestination', ['destinationKind', 'destination'])
+    d.createObjectStore('messages', { keyPath: ['queue', 'seq'] })
+  })
+  const tx = db.transaction(['meta', 'queues', 'bindings', 'messages'], 'readwrite')
+  tx.objectStore('meta').put(3, 'epoch')
+  tx.objectStore('meta').put(2, 'schemaVersion')
+  tx.objectStore('meta').put({ count: 3, lastSeq: 3 }, 'q:orders')
+  tx.objectStore('queues').put(queue('orders'))
+  const b = binding('amq.direct', 'orders', 'o')
+  tx.objectStore('bindings').put({ ...b, argsKey: argsKey(b.arguments) })
+  for (const seq of [1, 2, 3]) tx.objectStore('messages').put(message('orders', seq))
   await txDone(tx)
   db.close()
 }
@@ -132,7 +156,7 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       raw.close()
       expect(Object.fromEntries(keys.map((k, i) => [k, values[i]]))).toEqual({
         epoch: 1,
-        schemaVersion: 2,
+        schemaVersion: 3,
         'q:a': { count: 1, lastSeq: 5 },
         'q:b:c': { count: 1, lastSeq: 2 },
       })
@@ -163,8 +187,30 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect(await s.countMessages('jobs:x')).toBe(7)
       await s.close()
       const raw = await openRaw(env.factory(), dbName)
-      expect(raw.version).toBe(2)
-      expect([...raw.objectStoreNames].sort()).toEqual(['bindings', 'exchanges', 'messages', 'meta', 'queues'])
+      expect(raw.version).toBe(3)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
+      raw.close()
+    })
+
+    it('migrates a version 2 database without loss and adds the stream stores', async () => {
+      const dbName = env.uniqueName()
+      await createV2Database(env.factory(), dbName)
+      const s = make(dbName)
+      expect((await s.open()).epoch).toBe(4)
+      expect((await s.loadDefinitions()).bindings.map((b) => b.destination)).toEqual(['orders'])
+      expect(seqs(await s.loadMessages('orders', 0, 10))).toEqual([1, 2, 3])
+      expect(await s.countMessages('orders')).toBe(3)
+      expect(await s.lastSeq('orders')).toBe(3)
+      expect(await s.loadStreamSegments('events')).toEqual([])
+      await s.apply([streamAppend('events', 0, 2)])
+      expect((await s.loadStreamEntries('events', 0, 10)).map((e) => e.offset)).toEqual([0, 1, 2])
+      // The destination index survived: queue.delete still finds the binding.
+      await s.apply([{ kind: 'queue.delete', name: 'orders' }])
+      expect((await s.loadDefinitions()).bindings).toEqual([])
+      await s.close()
+      const raw = await openRaw(env.factory(), dbName)
+      expect(raw.version).toBe(3)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
       raw.close()
     })
 

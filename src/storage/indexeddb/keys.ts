@@ -5,7 +5,7 @@
  */
 import type { FieldTable } from '../../protocol/frames.js'
 import { tableKey } from '../../protocol/table-key.js'
-import type { StorageOp, StoredBinding } from '../types.js'
+import type { StorageOp, StoredBinding, StoredStreamSegment } from '../types.js'
 
 /** The binding's arguments as a canonical string (persisted in binding keys). */
 export function argsKey(args: unknown): string {
@@ -20,7 +20,7 @@ export function bindingId(b: StoredBinding): string {
 const KINDS = new Set<string>([
   'exchange.put', 'exchange.delete', 'queue.put', 'queue.delete', 'queue.purge',
   'binding.put', 'binding.delete', 'message.put', 'message.delete', 'message.update',
-  'message.deleteRange',
+  'message.deleteRange', 'stream.append', 'stream.truncate',
 ])
 
 /**
@@ -36,9 +36,23 @@ export function invalidOp(op: StorageOp): string | undefined {
     : op.kind === 'message.delete' || op.kind === 'message.update' ? [op.queue, op.seq]
     : op.kind === 'queue.purge' ? [op.name, op.upToSeq]
     : op.kind === 'message.deleteRange' ? [op.queue, op.fromSeq, op.toSeq]
+    : op.kind === 'stream.truncate' ? [op.stream, op.before]
+    : op.kind === 'stream.append' ? streamKey(op)
     : undefined
   if (key && (typeof key[0] !== 'string' || key.slice(1).some((n) => typeof n !== 'number' || Number.isNaN(n)))) {
     return `invalid message key ${JSON.stringify(key)}`
   }
   return undefined
+}
+
+/** An append's key: every entry must belong to the segment's stream and fall inside the segment. */
+function streamKey(op: Extract<StorageOp, { kind: 'stream.append' }>): unknown[] {
+  const segment = op.segment as StoredStreamSegment | undefined
+  if (!segment || !Array.isArray(op.entries)) return [undefined]
+  for (const e of op.entries) {
+    if (e?.stream !== segment.stream || !(e.offset >= segment.firstOffset && e.offset <= segment.lastOffset)) {
+      return [segment.stream, e?.offset ?? NaN, NaN]
+    }
+  }
+  return [segment.stream, segment.firstOffset, segment.lastOffset]
 }

@@ -2,9 +2,14 @@
  * The on-disk layout. The IndexedDB version number IS the schema version; every change
  * of layout bumps it and adds a step to `upgrade` that migrates old data without loss.
  *
- * Version 2 (current):
+ * Version 3 (current): version 2 plus the stream queues' logs:
+ *   streamEntries   keyPath [stream, offset]: read lazily with getAll over a key range
+ *   streamSegments  keyPath [stream, firstOffset]: a few numbers per segment, loaded whole
+ *   Retention deletes a key range of each (whole segments).
+ *
+ * Version 2:
  *   meta       out-of-line string keys:
- *                'schemaVersion' → 2
+ *                'schemaVersion' → the version
  *                'epoch'         → number, +1 per Storage.open()
  *                'q:' + queue    → QueueCounter { count, lastSeq } (count() is O(n), so we keep one)
  *   exchanges  keyPath 'name'
@@ -21,10 +26,10 @@
  *                so v1 had to read a queue whole and sort it; v2 fixes that with array keys.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb'
-import type { StoredBinding, StoredExchange, StoredMessage, StoredQueue } from '../types.js'
+import type { StoredBinding, StoredExchange, StoredMessage, StoredQueue, StoredStreamEntry, StoredStreamSegment } from '../types.js'
 import { argsKey } from './keys.js'
 
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 export interface QueueCounter {
   /** Messages stored for the queue. */
@@ -48,6 +53,8 @@ export interface WarrenDB extends DBSchema {
   queues: { key: string; value: StoredQueue }
   bindings: { key: BindingKey; value: BindingRecord; indexes: { byDestination: [string, string] } }
   messages: { key: MessageKey; value: StoredMessage }
+  streamEntries: { key: [string, number]; value: StoredStreamEntry }
+  streamSegments: { key: [string, number]; value: StoredStreamSegment }
 }
 
 export type StoreName = StoreNames<WarrenDB>
@@ -62,6 +69,10 @@ export const messageRange = (queue: string, afterSeq = -Infinity, upToSeq = Infi
   IDBKeyRange.bound([queue, afterSeq], [queue, upToSeq], true, false)
 export const allMessagesOf = (queue: string): IDBKeyRange =>
   IDBKeyRange.bound([queue, -Infinity], [queue, Infinity])
+
+/** A stream's keys (entries or segments) from `from` up to, not including, `before`. */
+export const streamRange = (stream: string, from = -Infinity, before = Infinity): IDBKeyRange =>
+  IDBKeyRange.bound([stream, from], [stream, before], false, true)
 
 export const toBindingRecord = (b: StoredBinding): BindingRecord => ({ ...b, argsKey: argsKey(b.arguments) })
 export const bindingKeyOf = (b: StoredBinding): BindingKey =>
@@ -90,10 +101,18 @@ export async function upgrade(
     db.createObjectStore('bindings', { keyPath: BINDING_KEY_PATH })
       .createIndex('byDestination', ['destinationKind', 'destination'])
     db.createObjectStore('messages', { keyPath: ['queue', 'seq'] })
-  } else if (oldVersion < 2) {
-    await migrateV1toV2(db, tx)
+    createStreamStores(db)
+  } else {
+    if (oldVersion < 2) await migrateV1toV2(db, tx)
+    // v2 → v3: streams are new, nothing to move.
+    if (oldVersion < 3) createStreamStores(db)
   }
   await tx.objectStore('meta').put(SCHEMA_VERSION, 'schemaVersion')
+}
+
+function createStreamStores(db: IDBPDatabase<WarrenDB>): void {
+  db.createObjectStore('streamEntries', { keyPath: ['stream', 'offset'] })
+  db.createObjectStore('streamSegments', { keyPath: ['stream', 'firstOffset'] })
 }
 
 /** v1 → v2: messages_v1 (string keys) → messages ([queue, seq]), counters, binding index. */

@@ -16,6 +16,8 @@ import {
   type Storage,
   type StorageOp,
   type StoredMessage,
+  type StoredStreamEntry,
+  type StoredStreamSegment,
 } from '../types.js'
 import { isDataError, toStorageFailure } from './errors.js'
 import { invalidOp } from './keys.js'
@@ -25,6 +27,7 @@ import {
   fromBindingRecord,
   messageRange,
   queueOfCounterKey,
+  streamRange,
   type QueueCounter,
   type WarrenDatabase,
 } from './schema.js'
@@ -114,6 +117,16 @@ export class IndexedDBStorage implements Storage {
     if (!(limit > 0)) return this.read(async () => [])
     const count = Number.isFinite(limit) ? Math.floor(limit) : undefined
     return this.read((db) => db.getAll('messages', messageRange(queue, afterSeq), count))
+  }
+
+  loadStreamSegments(stream: string): Promise<StoredStreamSegment[]> {
+    return this.read((db) => db.getAll('streamSegments', streamRange(stream)))
+  }
+
+  loadStreamEntries(stream: string, fromOffset: number, limit: number): Promise<StoredStreamEntry[]> {
+    if (!(limit > 0)) return this.read(async () => [])
+    const count = Number.isFinite(limit) ? Math.floor(limit) : undefined
+    return this.read((db) => db.getAll('streamEntries', streamRange(stream, fromOffset), count))
   }
 
   /** From the counter kept in memory (committed state): no IndexedDB count(), which is O(n). */

@@ -18,6 +18,7 @@ import {
   allMessagesOf,
   bindingKeyOf,
   counterKey,
+  streamRange,
   toBindingRecord,
   type MessageKey,
   type QueueCounter,
@@ -135,6 +136,8 @@ export class BatchWriter {
         this.next.set(op.name, { count: 0, lastSeq: 0 })
         this.removed.add(op.name)
         this.deleteBindingsTo('queue', op.name)
+        this.store('streamEntries').delete(streamRange(op.name))
+        this.store('streamSegments').delete(streamRange(op.name))
         return
       case 'queue.purge': {
         const counter = this.counter(op.name)
@@ -187,6 +190,16 @@ export class BatchWriter {
         this.store('messages').delete(range)
         return
       }
+      case 'stream.append': {
+        this.store('streamSegments').put(op.segment)
+        const entries = this.store('streamEntries')
+        for (const entry of op.entries) entries.put(entry)
+        return
+      }
+      case 'stream.truncate':
+        this.store('streamSegments').delete(streamRange(op.stream, -Infinity, op.before))
+        this.store('streamEntries').delete(streamRange(op.stream, -Infinity, op.before))
+        return
       case 'message.update': {
         const messages = this.store('messages')
         const { redelivered, deliveryCount } = op
@@ -285,7 +298,11 @@ export function storesFor(ops: Iterable<StorageOp>): StoreName[] {
         stores.add('queues')
         break
       case 'queue.delete':
-        stores.add('queues').add('messages').add('bindings').add('meta')
+        stores.add('queues').add('messages').add('bindings').add('meta').add('streamEntries').add('streamSegments')
+        break
+      case 'stream.append':
+      case 'stream.truncate':
+        stores.add('streamEntries').add('streamSegments')
         break
       case 'binding.put':
       case 'binding.delete':

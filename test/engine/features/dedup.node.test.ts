@@ -23,6 +23,8 @@ class GatedStorage implements Storage {
   loadMessages(queue: string, afterSeq: number, limit: number) { return this.disk.loadMessages(queue, afterSeq, limit) }
   countMessages(queue: string) { return this.disk.countMessages(queue) }
   lastSeq(queue: string) { return this.disk.lastSeq(queue) }
+  loadStreamSegments(stream: string) { return this.disk.loadStreamSegments(stream) }
+  loadStreamEntries(stream: string, from: number, limit: number) { return this.disk.loadStreamEntries(stream, from, limit) }
   apply(ops: readonly StorageOp[], durability?: Durability) {
     const held = this.#held
     if (!held) return this.disk.apply(ops, durability)

@@ -27,6 +27,12 @@ export class FaultyStorage implements Storage {
   lastSeq(queue: string) {
     return this.inner.lastSeq(queue)
   }
+  loadStreamSegments(stream: string) {
+    return this.inner.loadStreamSegments(stream)
+  }
+  loadStreamEntries(stream: string, from: number, limit: number) {
+    return this.inner.loadStreamEntries(stream, from, limit)
+  }
   close() {
     return this.inner.close()
   }

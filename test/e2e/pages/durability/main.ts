@@ -148,6 +148,35 @@ const d = {
     return { count, inOrder, redelivered, ms }
   },
 
+  /**
+   * Reads `expected` messages of a stream queue from `offset` (x-stream-offset), acking as it
+   * goes; returns their bodies and offsets (the x-stream-offset header of each delivery).
+   */
+  async readStream(queue: string, offset: 'first' | 'last' | 'next' | number, expected: number, options: { prefetch?: number; timeoutMs?: number } = {}) {
+    const bodies: unknown[] = []
+    const offsets: unknown[] = []
+    const started = performance.now()
+    let done!: () => void
+    const finished = new Promise<void>((resolve) => (done = resolve))
+    const consumer = conn!.consumer(queueOf(queue, { 'x-queue-type': 'stream' }), {
+      prefetch: options.prefetch ?? 1000,
+      offset,
+      onMessage: (message) => {
+        message.ack()
+        // The prefetch may bring more before the cancel: record the first `expected` only.
+        if (bodies.length === expected) return
+        bodies.push(message.body)
+        offsets.push(message.headers['x-stream-offset'])
+        if (bodies.length === expected) done()
+      },
+    })
+    await consumer.consume()
+    await Promise.race([finished, new Promise((r) => setTimeout(r, options.timeoutMs ?? 60_000))])
+    const ms = performance.now() - started
+    await consumer.cancel()
+    return { bodies, offsets, ms }
+  },
+
   async deleteQueue(queue: string) {
     return queueOf(queue).bind(conn!).delete()
   },
