@@ -13,6 +13,27 @@ import { firefoxProvider, webkitgtkProvider } from './test/engines/providers.js'
 // would move node and browser into a catch-all group that runs after e2e.)
 const workers = Math.max(2, availableParallelism() - 1)
 
+/** The e2e project for one engine; each engine's files run after the previous engine's. */
+function e2e(engine: 'chromium' | 'firefox', groupOrder: number) {
+  return {
+    test: {
+      name: engine === 'chromium' ? 'e2e' : `e2e-${engine}`,
+      environment: 'node',
+      include: ['test/e2e/**/*.e2e.test.ts', 'test/reliability/**/*.e2e.test.ts'],
+      // The starter test checks the packed package as a user installs it: that does not depend
+      // on the engine, and packing and installing again would cost minutes.
+      exclude: ['test/e2e/webkit/**', ...(engine === 'chromium' ? [] : ['test/e2e/starter/**'])],
+      env: { WARREN_E2E_ENGINE: engine },
+      // Each file launches its own browser; on two cores they must not overlap with
+      // each other or with the browser projects.
+      fileParallelism: false,
+      sequence: { groupOrder },
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+    },
+  }
+}
+
 export default defineConfig({
   server: { host: '127.0.0.1' },
   test: {
@@ -74,15 +95,16 @@ export default defineConfig({
           },
         },
       },
+      e2e('chromium', 2),
+      e2e('firefox', 3),
       {
         test: {
-          name: 'e2e',
+          name: 'e2e-webkit',
           environment: 'node',
-          include: ['test/e2e/**/*.e2e.test.ts', 'test/reliability/**/*.e2e.test.ts'],
-          // Each file launches its own Chromium; on two cores they must not overlap with
-          // each other or with the browser project.
+          // The multi-tab essentials over classic WebDriver (no CDP, no BiDi in WebKitGTK).
+          include: ['test/e2e/webkit/**/*.e2e.test.ts'],
           fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 4 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

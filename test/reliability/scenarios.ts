@@ -55,3 +55,17 @@ export const LONG: Scenario[] = [
     seed: 13,
   },
 ]
+
+/**
+ * Faults that need CDP (Chromium only): a renderer crash (Page.crash), a SharedWorker killed
+ * under its clients or found gone (Target.*), a frozen tab (Page.setWebLifecycleState).
+ */
+const NEEDS_CDP = new Set<NemesisName>(['tab-crash', 'freeze', 'broker-kill', 'all-tabs-restart', 'offline-broker-kill'])
+
+/** The same scenarios with only the faults every engine can produce (closing tabs, terminating workers, offline, storage). */
+export function withoutCdp(scenarios: Scenario[]): Scenario[] {
+  return scenarios.map((scenario) => {
+    const nemeses = scenario.nemeses.filter((n) => !NEEDS_CDP.has(n))
+    return { ...scenario, nemeses, faults: Math.min(scenario.faults, nemeses.length * Math.ceil(scenario.faults / scenario.nemeses.length)) }
+  })
+}
