@@ -37,6 +37,8 @@ function e2e(engine: 'chromium' | 'firefox', groupOrder: number) {
 export default defineConfig({
   server: { host: '127.0.0.1' },
   test: {
+    // Per-engine tallies for the README's support table (npm run support-table).
+    reporters: ['default', './test/engines/support-reporter.ts'],
     projects: [
       {
         test: {
