@@ -8,7 +8,8 @@ import { defineConfig } from 'vitest/config'
 import { chromiumArgs, chromiumPath } from './test/chromium.js'
 import { firefoxProvider, webkitgtkProvider } from './test/engines/providers.js'
 
-// Node and browser files run together in group 1, then the e2e files alone in group 2.
+// Node and Chromium browser files run together in group 1; then each other engine's browser files,
+// then each engine's e2e files, one group at a time.
 // Projects in one group must share maxWorkers. (Left at group 0 with one worker, Vitest
 // would move node and browser into a catch-all group that runs after e2e.)
 const workers = Math.max(2, availableParallelism() - 1)
@@ -72,7 +73,9 @@ export default defineConfig({
           name: 'browser-firefox',
           include: ['test/**/*.browser.test.ts'],
           maxWorkers: workers,
-          sequence: { groupOrder: 1 },
+          // Each engine's browser files run alone after the previous engine's: three browsers
+          // and the node tests at once would share two cores.
+          sequence: { groupOrder: 2 },
           browser: {
             enabled: true,
             headless: true,
@@ -87,7 +90,7 @@ export default defineConfig({
           name: 'browser-webkit',
           include: ['test/**/*.browser.test.ts'],
           maxWorkers: workers,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 3 },
           browser: {
             enabled: true,
             // MiniBrowser has no headless mode: it runs on a private Xvfb display.
@@ -97,8 +100,8 @@ export default defineConfig({
           },
         },
       },
-      e2e('chromium', 2),
-      e2e('firefox', 3),
+      e2e('chromium', 4),
+      e2e('firefox', 5),
       {
         test: {
           name: 'e2e-webkit',
@@ -106,7 +109,7 @@ export default defineConfig({
           // The multi-tab essentials over classic WebDriver (no CDP, no BiDi in WebKitGTK).
           include: ['test/e2e/webkit/**/*.e2e.test.ts'],
           fileParallelism: false,
-          sequence: { groupOrder: 4 },
+          sequence: { groupOrder: 6 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

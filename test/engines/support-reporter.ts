@@ -32,7 +32,9 @@ export default class SupportReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const projects: Record<string, ProjectTally> = {}
     for (const module of modules) {
-      const tally = (projects[module.project.name] ??= { files: { passed: 0, failed: 0 }, tests: { passed: 0, failed: 0, skipped: 0 } })
+      // A browser instance's project is named 'browser-firefox (firefox)': keep the project's name.
+      const name = module.project.name.replace(/ \(.*\)$/, '')
+      const tally = (projects[name] ??= { files: { passed: 0, failed: 0 }, tests: { passed: 0, failed: 0, skipped: 0 } })
       let failed = module.state() === 'failed'
       for (const test of module.children.allTests()) {
         const state = test.result().state
