@@ -56,7 +56,7 @@ describe('reliability: resource bounds', () => {
     const vhost = 'rel-limit-flood'
     try {
       const outcomes = await page.evaluate(([u]) => window.rel.flood(u!, 'flooded', 20_000), [`shared://${vhost}`])
-      expect(outcomes).toEqual({ confirmed: 5000, 'PublishNackError:RESOURCE_LIMIT': 15_000 })
+      expect(outcomes).toEqual({ confirmed: 5000, 'ResourceLimitError:RESOURCE_LIMIT': 15_000 })
       const state = await inspect(page, vhost)
       expect(state!.queues.find((q) => q.name === 'flooded')).toMatchObject({ ready: 5000 })
     } finally {
