@@ -47,7 +47,7 @@ const table = [
   `|---|---|---|---|---|`,
   ...rows,
   '',
-  `${node}From the test run of ${run.finishedAt.slice(0, 10)} on Debian.`,
+  `${node}From the test runs of ${[...new Set(Object.values(run.projects).map((p) => p.ranAt.slice(0, 10)))].join(', ')} on Debian (bookworm).`,
   END,
 ].join('\n')
 
