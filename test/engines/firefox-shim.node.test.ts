@@ -2,10 +2,17 @@
 // playwright-core release, answering exactly one BiDi command locally.
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { PINNED_PLAYWRIGHT, shimPlaywrightForFirefox, UNSUPPORTED_BIDI_COMMAND } from '../firefox.js'
 
 const require = createRequire(import.meta.url)
+type Bundle = { server: { WebSocketTransport: { prototype: object } } }
+let bundle: Bundle
+
+// playwright-core's server is one bundle of several MB: loading it is not what is tested.
+beforeAll(() => {
+  bundle = require('playwright-core/lib/coreBundle') as Bundle
+}, 60_000)
 
 describe('Firefox shim for playwright-core', () => {
   it('is pinned to the installed playwright-core, which still sends the command on new contexts', () => {
@@ -17,7 +24,7 @@ describe('Firefox shim for playwright-core', () => {
   it('answers that command with an empty success on a later turn and sends every other message', async () => {
     shimPlaywrightForFirefox()
     shimPlaywrightForFirefox() // idempotent: one wrapper, not two
-    const { WebSocketTransport } = require('playwright-core/lib/coreBundle').server
+    const { WebSocketTransport } = bundle.server
     const sent: string[] = []
     const received: unknown[] = []
     const transport = Object.create(WebSocketTransport.prototype)
