@@ -31,7 +31,9 @@ indexedDBCases(server.browser, { factory: () => indexedDB, uniqueName })
 
 // Vitest's browser context is off-the-record, so this IndexedDB lives in memory: the
 // figure is an upper bound (on disk, in a persistent profile, expect roughly 0.7x).
-describe(`IndexedDBStorage throughput (${server.browser}, measurement only)`, () => {
+// Not in WebKitGTK: a measurement, not a behaviour, and its IndexedDB under Xvfb took from 12 s
+// to over the 120 s budget on a loaded machine; the contract above covers 10,000 messages there.
+describe.skipIf(server.browser === 'safari')(`IndexedDBStorage throughput (${server.browser}, measurement only)`, () => {
   it('writes 10,000 messages as 10 turns of 1,000 apply calls', async () => {
     const report: string[] = []
     for (const durability of ['relaxed'] as const) {
