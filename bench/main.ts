@@ -5,7 +5,8 @@
  * ratios and the issue's targets; writes bench/results/latest.json. Never fails on a figure.
  *
  * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,streams,routing,bundle,
- * --reps=N, --out=FILE, --echo (page console to stdout); --profile=transient|durable|latency [--n=N]
+ * --reps=N, --out=FILE, --echo (page console to stdout), --browser=chromium|firefox (results in
+ * latest-firefox.json; no heap group there: it needs CDP); --profile=transient|durable|latency [--n=N]
  * profiles one scenario instead (bench/profile.ts).
  */
 import { execSync } from 'node:child_process'
@@ -14,7 +15,8 @@ import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import * as groups from './browser-groups.js'
 import { bundles } from './bundle.js'
-import { startBrowser } from './lib/browser.js'
+import { firefoxPath } from '../test/firefox.js'
+import { startBrowser, type BenchEngine } from './lib/browser.js'
 import { fmt, ratioTable, Results, table, targetTable } from './lib/report.js'
 import { profile } from './profile.js'
 import { routing } from './routing.js'
@@ -74,10 +76,12 @@ function targets(results: Results, quick: boolean): void {
   atMost('bundle-worker:gz', 40, 'KB', 'worker bundle < 40 KB gzipped')
 }
 
-function machine() {
+function machine(engine: BenchEngine) {
+  // Named `chromium` in the results for the readers of older files; it is the engine benchmarked.
   let chromium = ''
   try {
-    chromium = execSync(`${process.env.CHROMIUM_PATH || '/usr/bin/chromium'} --version 2>/dev/null`).toString().trim()
+    const binary = engine === 'firefox' ? firefoxPath() : process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+    chromium = execSync(`${binary} --version 2>/dev/null`).toString().trim()
   } catch {
     chromium = 'unknown'
   }
@@ -93,25 +97,35 @@ function machine() {
 
 export async function main(argv: string[]): Promise<void> {
   const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
-  const value = (name: string) => flag(name)?.split('=')[1]
+  // `--name=value` or `--name value`.
+  const value = (name: string) => {
+    const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+    if (at < 0) return undefined
+    const next = argv[at + 1]
+    return argv[at]!.includes('=') ? argv[at]!.split('=')[1] : next !== undefined && !next.startsWith('--') ? next : undefined
+  }
   const profiled = value('profile')
   if (profiled) return profile(profiled, Number(value('n') ?? 20_000))
   const quick = flag('quick') !== undefined
+  const engine = (value('browser') ?? 'chromium') as BenchEngine
+  if (engine !== 'chromium' && engine !== 'firefox') throw new Error(`--browser=${engine}: chromium or firefox`)
   const only = value('only')?.split(',') as Group[] | undefined
-  const selected = (only ?? ALL.filter((g) => !(quick && g === 'heap'))) as Group[]
+  // The heap figures come from CDP (Chromium only).
+  const selected = (only ?? ALL.filter((g) => !(quick && g === 'heap') && !(engine !== 'chromium' && g === 'heap'))) as Group[]
   const reps = Number(value('reps') ?? (quick ? 1 : 3))
-  const out = value('out') ?? fileURLToPath(new URL(`./results/${quick ? 'quick' : 'latest'}.json`, import.meta.url))
+  const suffix = engine === 'chromium' ? '' : `-${engine}`
+  const out = value('out') ?? fileURLToPath(new URL(`./results/${quick ? 'quick' : 'latest'}${suffix}.json`, import.meta.url))
   const started = Date.now()
   const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
   const loads: number[][] = [loadavg()]
-  const info = machine()
+  const info = machine(engine)
   log(`warren bench ${quick ? '--quick' : '(full)'}: ${selected.join(', ')}; ${reps} rep(s) after a warm-up; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 
   const results = new Results()
   const plan = { quick, reps, log }
   const browserGroups = selected.filter((g) => ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'streams'].includes(g))
   if (browserGroups.length > 0) {
-    const browser = await startBrowser(flag('echo') !== undefined)
+    const browser = await startBrowser(flag('echo') !== undefined, true, engine)
     try {
       for (const group of browserGroups) {
         log(`${group}...`)

@@ -1,9 +1,21 @@
-// Proves vitest browser mode really runs in Chromium with the platform pieces Warren needs.
+// Proves vitest browser mode really runs in the engine its project names (Chromium, Firefox
+// or WebKitGTK) with the platform pieces Warren needs.
 import { describe, expect, it } from 'vitest'
+import { server } from 'vitest/browser'
+
+/** What each engine's user agent says, and what it must not say. */
+const userAgents: Record<string, { is: RegExp; isNot: RegExp }> = {
+  chromium: { is: /Chrom(e|ium)\//, isNot: /Firefox\// },
+  firefox: { is: /Gecko\/\d+ Firefox\/\d+/, isNot: /Chrom|AppleWebKit/ },
+  safari: { is: /AppleWebKit\/[\d.]+ .*Safari\//, isNot: /Chrom|Firefox/ },
+}
 
 describe('browser smoke', () => {
-  it('runs in a real Chromium page', () => {
-    expect(navigator.userAgent).toMatch(/Chrom/)
+  it(`runs in a real ${server.browser} page`, () => {
+    const expected = userAgents[server.browser]
+    expect(expected, `no user agent known for ${server.browser}`).toBeDefined()
+    expect(navigator.userAgent).toMatch(expected!.is)
+    expect(navigator.userAgent).not.toMatch(expected!.isNot)
     expect(typeof SharedWorker).toBe('function')
   })
 

@@ -1,15 +1,19 @@
 // The browser side of the bench: builds bench/pages with Vite (production, minified, as an
 // app ships), serves it from loopback with COOP/COEP (the e2e harness's server), and drives
-// Debian's Chromium on a persistent profile (IndexedDB on disk, as in limits.md: an
-// off-the-record context keeps IndexedDB in memory and would flatter every durable figure).
+// Debian's Chromium (or Firefox ESR: --browser firefox) on a persistent profile (IndexedDB on
+// disk, as in limits.md: an off-the-record context keeps IndexedDB in memory and would flatter
+// every durable figure). Heap and CPU profiles go through CDP: Chromium only.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core'
+import { chromium, firefox, type BrowserContext, type CDPSession, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { serveStatic } from '../../test/e2e/harness.js'
 import { chromiumArgs, chromiumPath } from '../../test/chromium.js'
+import { firefoxPath, firefoxPrefs, shimPlaywrightForFirefox } from '../../test/firefox.js'
+
+export type BenchEngine = 'chromium' | 'firefox'
 
 const PAGES = fileURLToPath(new URL('../pages/', import.meta.url))
 
@@ -53,11 +57,15 @@ export interface Browser {
   close(): Promise<void>
 }
 
-export async function startBrowser(echo = false, minify = true): Promise<Browser> {
+export async function startBrowser(echo = false, minify = true, engine: BenchEngine = 'chromium'): Promise<Browser> {
   const outDir = await buildPages(minify)
   const { server, baseUrl } = await serveStatic(outDir)
   const profileDir = await mkdtemp(join(tmpdir(), 'warren-bench-profile-'))
-  const launch = () => chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath(), headless: true, args: chromiumArgs })
+  if (engine === 'firefox') shimPlaywrightForFirefox()
+  const launch = () =>
+    engine === 'firefox'
+      ? firefox.launchPersistentContext(profileDir, { channel: 'moz-firefox', executablePath: firefoxPath(), headless: true, firefoxUserPrefs: firefoxPrefs })
+      : chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath(), headless: true, args: chromiumArgs })
   let context: BrowserContext = await launch()
   let tabs: Array<Promise<Page>> = []
   const errors: string[] = []
@@ -90,6 +98,7 @@ export async function startBrowser(echo = false, minify = true): Promise<Browser
    * session, so this uses the nested Target.sendMessageToTarget messages.
    */
   const workerSession = async (urlPart: string) => {
+    if (engine !== 'chromium') return undefined
     const cdp: CDPSession = await context.newCDPSession(await tab(0))
     const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string; url: string }> }
     const target = targetInfos.find((t) => t.type === 'shared_worker' && t.url.includes(urlPart))

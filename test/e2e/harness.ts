@@ -1,8 +1,9 @@
 // Multi-tab test harness: builds pages under test/e2e/pages/ with Vite (pages import from src/
 // and start SharedWorkers and dedicated workers with `new URL('./x.ts', import.meta.url)`),
 // serves the build from a loopback static server with COOP/COEP, and drives Debian's Chromium
-// through playwright-core in a persistent context, so IndexedDB lives on disk and survives
-// `restartBrowser()`. One harness per test file: build once in beforeAll, close in afterAll.
+// or Firefox ESR (WARREN_E2E_ENGINE, set per vitest project) through playwright-core in a
+// persistent context, so IndexedDB lives on disk and survives `restartBrowser()`. One harness
+// per test file: build once in beforeAll, close in afterAll.
 import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -10,9 +11,17 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core'
+import { chromium, firefox, type BrowserContext, type CDPSession, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { chromiumArgs, chromiumPath } from '../chromium.js'
+import { firefoxPath, firefoxPrefs, shimPlaywrightForFirefox } from '../firefox.js'
+
+export type E2EEngine = 'chromium' | 'firefox'
+
+/** The engine this e2e project drives (the vitest project sets WARREN_E2E_ENGINE). */
+export const engine: E2EEngine = process.env.WARREN_E2E_ENGINE === 'firefox' ? 'firefox' : 'chromium'
+/** Chrome DevTools Protocol: tab crashes, SharedWorker kills, quota overrides. Chromium only. */
+export const hasCdp = engine === 'chromium'
 
 export const PAGES_ROOT = fileURLToPath(new URL('./pages/', import.meta.url))
 
@@ -23,6 +32,8 @@ export interface HarnessOptions {
   root?: string
   /** Extra Chromium switches (added to the shared defaults). */
   args?: string[]
+  /** Extra Firefox prefs (added to the shared defaults). */
+  firefoxPrefs?: Record<string, string | number | boolean>
   /** Set WARREN_E2E_HEADED=1 to watch (needs a display). */
   headless?: boolean
   /** Echo page console output to the test's stdout (also WARREN_E2E_DEBUG=1). */
@@ -30,11 +41,12 @@ export interface HarnessOptions {
 }
 
 export interface Harness {
+  readonly engine: E2EEngine
   /** http://127.0.0.1:<port>; stays the same across restartBrowser(), so origins (and their IndexedDB) do too. */
   readonly baseUrl: string
   /** The current browser context; replaced by restartBrowser(). */
   readonly context: BrowserContext
-  /** Chromium profile folder (IndexedDB, etc.), kept across restartBrowser(). */
+  /** Browser profile folder (IndexedDB, etc.), kept across restartBrowser(). */
   readonly profileDir: string
   /** Console lines and page errors of every page so far, prefixed with the page's path. */
   readonly logs: string[]
@@ -43,7 +55,7 @@ export interface Harness {
   url(path: string): string
   /** Opens a new tab on `path` (relative to the pages root) and waits for its load event. */
   openPage(path: string): Promise<Page>
-  /** A Chrome DevTools Protocol session attached to `page` (Target.*, Page.crash, Storage.* ...). */
+  /** A Chrome DevTools Protocol session attached to `page` (Target.*, Page.crash, Storage.* ...); Chromium only. */
   cdp(page: Page): Promise<CDPSession>
   /** Closes the whole browser and relaunches it on the same profile: a cold start for durability tests. */
   restartBrowser(): Promise<BrowserContext>
@@ -116,6 +128,15 @@ export async function serveStatic(dir: string): Promise<{ server: Server; baseUr
 
 async function launch(profileDir: string, options: HarnessOptions): Promise<BrowserContext> {
   const headless = options.headless ?? process.env.WARREN_E2E_HEADED !== '1'
+  if (engine === 'firefox') {
+    shimPlaywrightForFirefox()
+    return firefox.launchPersistentContext(profileDir, {
+      channel: 'moz-firefox',
+      executablePath: firefoxPath(),
+      headless,
+      firefoxUserPrefs: { ...firefoxPrefs, ...options.firefoxPrefs },
+    })
+  }
   return chromium.launchPersistentContext(profileDir, {
     executablePath: chromiumPath(),
     headless,
@@ -166,6 +187,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   let taken = new WeakSet<Page>()
 
   return {
+    engine,
     baseUrl,
     get context() { return context },
     profileDir,
@@ -179,6 +201,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       return page
     },
     cdp(page) {
+      if (!hasCdp) throw new Error(`CDP is Chromium's: this test cannot run in ${engine}`)
       return context.newCDPSession(page)
     },
     async restartBrowser() {

@@ -2,11 +2,12 @@
 // every kind of fault, accounted for by the checker. `npm run test:reliability` runs the long
 // version (WARREN_RELIABILITY=long) and prints the report table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { engine, hasCdp } from '../e2e/harness.js'
 import { ReliabilityHarness, details, table, type Scenario, type ScenarioResult } from './harness.js'
-import { LONG, SHORT } from './scenarios.js'
+import { LONG, SHORT, withoutCdp } from './scenarios.js'
 
 const long = process.env.WARREN_RELIABILITY === 'long'
-const scenarios: Scenario[] = long ? LONG : SHORT
+const scenarios: Scenario[] = hasCdp ? (long ? LONG : SHORT) : withoutCdp(long ? LONG : SHORT)
 const results: ScenarioResult[] = []
 const echo = long || process.env.WARREN_E2E_DEBUG === "1" || process.env.WARREN_RELIABILITY_VERBOSE === "1"
 
@@ -16,13 +17,14 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await rig?.close()
-  if (results.length > 0) console.log(`\nreliability (${long ? 'long' : 'short'} run)\n\n${table(results)}\n\n${details(results)}\n`)
+  if (results.length > 0) console.log(`\nreliability (${long ? 'long' : 'short'} run, ${engine})\n\n${table(results)}\n\n${details(results)}\n`)
 })
 
 describe('reliability: targeted faults', () => {
   // Found by the offline-broker-kill nemesis: windows that saw the broker die while its script
   // could not load (offline) said hello to nobody for ever.
-  it('a SharedWorker killed while offline is started again once the network is back', async () => {
+  // Chromium only: killing a SharedWorker that still has clients needs CDP (Target.closeTarget).
+  it.runIf(hasCdp)('a SharedWorker killed while offline is started again once the network is back', async () => {
     const page = await rig.harness.openPage('index.html')
     const vhost = 'rel-offline-restart'
     const url = `shared://${vhost}`
@@ -54,7 +56,8 @@ describe('reliability: targeted faults', () => {
 describe('reliability: a killed broker nobody was connected to', () => {
   // Found by the 10,000-queue run: a window reused the handle of the worker it had started,
   // dead since, for every new connection.
-  it("a window starts a new SharedWorker for its next connection when the one it started was killed meanwhile", async () => {
+  // Chromium only: the kill goes through CDP (Target.closeTarget).
+  it.runIf(hasCdp)("a window starts a new SharedWorker for its next connection when the one it started was killed meanwhile", async () => {
     const page = await rig.harness.openPage('index.html')
     const vhost = 'rel-killed-idle'
     const url = `shared://${vhost}`

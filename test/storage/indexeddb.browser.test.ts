@@ -1,6 +1,7 @@
-// IndexedDBStorage on Chromium's real IndexedDB (vitest browser mode). Every storage gets
-// its own database name; all of them are deleted after each test.
+// IndexedDBStorage on each engine's real IndexedDB (vitest browser mode: Chromium, Firefox,
+// WebKitGTK). Every storage gets its own database name; all of them are deleted after each test.
 import { afterEach, describe, expect, it } from 'vitest'
+import { server } from 'vitest/browser'
 import { IndexedDBStorage } from '../../src/storage/indexeddb/index.js'
 import type { Storage } from '../../src/storage/types.js'
 import { message, storageContract } from './contract.js'
@@ -25,12 +26,14 @@ const reopen = async (s: Storage): Promise<Storage> => {
   return new IndexedDBStorage({ vhost: 'contract', dbName: (s as IndexedDBStorage).dbName })
 }
 
-storageContract('IndexedDB (Chromium)', make, reopen)
-indexedDBCases('Chromium', { factory: () => indexedDB, uniqueName })
+storageContract(`IndexedDB (${server.browser})`, make, reopen)
+indexedDBCases(server.browser, { factory: () => indexedDB, uniqueName })
 
 // Vitest's browser context is off-the-record, so this IndexedDB lives in memory: the
 // figure is an upper bound (on disk, in a persistent profile, expect roughly 0.7x).
-describe('IndexedDBStorage throughput (Chromium, measurement only)', () => {
+// Not in WebKitGTK: a measurement, not a behaviour, and its IndexedDB under Xvfb took from 12 s
+// to over the 120 s budget on a loaded machine; the contract above covers 10,000 messages there.
+describe.skipIf(server.browser === 'safari')(`IndexedDBStorage throughput (${server.browser}, measurement only)`, () => {
   it('writes 10,000 messages as 10 turns of 1,000 apply calls', async () => {
     const report: string[] = []
     for (const durability of ['relaxed'] as const) {
@@ -63,6 +66,6 @@ describe('IndexedDBStorage throughput (Chromium, measurement only)', () => {
           `getAll ${Math.round(10_000 / (readMs / 1000))} msg/s, delete ${Math.round(10_000 / (ackMs / 1000))} msg/s`,
       )
     }
-    console.log(`[storage bench] 10k small messages, 10 turns x 1,000 applies:\n  ${report.join('\n  ')}`)
+    console.log(`[storage bench, ${server.browser}] 10k small messages, 10 turns x 1,000 applies:\n  ${report.join('\n  ')}`)
   }, 120_000)
 })

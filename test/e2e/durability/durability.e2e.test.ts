@@ -1,9 +1,9 @@
-// Durable messaging in real Chromium: the shared broker on IndexedDB keeps confirmed
+// Durable messaging in real browsers: the shared broker on IndexedDB keeps confirmed
 // persistent messages across closing every tab (the SharedWorker ends), a browser restart
 // and a killed SharedWorker; transient ones go; unacked ones come back redelivered.
 import type { CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHarness, type Harness } from '../harness.js'
+import { hasCdp, startHarness, type Harness } from '../harness.js'
 
 const PAGE = 'durability/index.html'
 
@@ -29,6 +29,33 @@ async function probe(): Promise<{ session: CDPSession; page: Page }> {
   // Not about:blank: the harness reuses blank tabs for openPage().
   await page.goto('data:text/html,probe')
   return { session: await harness.cdp(page), page }
+}
+
+/**
+ * Without CDP: a page of the origin that is no client (the server's 404) watches the broker's
+ * Web Lock, which the SharedWorker holds for its whole life and the browser releases when the
+ * worker ends. Returns a `workerGone` for it.
+ */
+async function lockProbe(): Promise<{ workerGone: () => Promise<number>; page: Page }> {
+  const page = await harness.context.newPage()
+  await page.goto(harness.url('not-a-client'))
+  const brokerLocks = () => page.evaluate(async () => (await navigator.locks.query()).held?.filter((l) => l.name?.endsWith(':broker')).length ?? 0)
+  const workerGone = async (timeout = 15_000) => {
+    const started = Date.now()
+    while ((await brokerLocks()) > 0) {
+      if (Date.now() - started > timeout) throw new Error('the SharedWorker did not end')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    return Date.now() - started
+  }
+  return { workerGone, page }
+}
+
+/** How this engine sees the SharedWorker end: CDP targets in Chromium, the broker's lock elsewhere. */
+async function endWatcher(): Promise<{ workerGone: () => Promise<number>; page: Page }> {
+  if (!hasCdp) return lockProbe()
+  const { session, page } = await probe()
+  return { workerGone: () => workerGone(session), page }
 }
 
 async function sharedWorkers(session: CDPSession) {
@@ -65,7 +92,7 @@ function tally(seen: Seen[]) {
   return { copies, fresh }
 }
 
-describe('durability in Chromium (IndexedDB under the shared broker)', () => {
+describe('durability (IndexedDB under the shared broker)', () => {
   it('10,000 confirmed persistent messages survive closing every tab and a browser restart, in order; transient ones do not', async () => {
     const first = await tab()
     // 10,100 messages, every 101st transient: 10,000 persistent ones.
@@ -74,9 +101,9 @@ describe('durability in Chromium (IndexedDB under the shared broker)', () => {
     console.log(`10,100 publishes (100 transient) with 100 in flight, all confirmed in ${Math.round(result.ms)} ms`)
     const persistent = range(0, 10_100).filter((n) => n % 101 !== 0)
 
-    const { session, page: blank } = await probe()
+    const watcher = await endWatcher()
     await first.page.close()
-    const goneMs = await workerGone(session)
+    const goneMs = await watcher.workerGone()
     console.log(`the SharedWorker ended ${goneMs} ms after its last tab closed`)
 
     // A new tab starts a new broker: it recovers everything persistent, in order.
@@ -88,8 +115,8 @@ describe('durability in Chromium (IndexedDB under the shared broker)', () => {
     expect(seen.every((m) => m.redelivered)).toBe(true)
     // Held unacked, then the tab closes: they stay stored.
     await second.page.close()
-    await workerGone(session)
-    await blank.close()
+    await watcher.workerGone()
+    await watcher.page.close()
 
     // A cold start on the same profile.
     await harness.restartBrowser()
@@ -103,7 +130,8 @@ describe('durability in Chromium (IndexedDB under the shared broker)', () => {
   }, 180_000)
 
   for (const retry of [false, true]) {
-    it(`a SharedWorker killed during a confirmed publish stream loses no confirmed message (producer retry ${retry ? 'on' : 'off'})`, async () => {
+    // Chromium only: killing a SharedWorker that still has clients needs CDP (Target.closeTarget).
+    it.runIf(hasCdp)(`a SharedWorker killed during a confirmed publish stream loses no confirmed message (producer retry ${retry ? 'on' : 'off'})`, async () => {
       const queue = `kill-stream-${retry}`
       const { page } = await tab()
       const stream = page.evaluate(
@@ -139,7 +167,8 @@ describe('durability in Chromium (IndexedDB under the shared broker)', () => {
     }, 120_000)
   }
 
-  it('unacked messages at the time of a crash come back with redelivered: true', async () => {
+  // Chromium only: the crash is a SharedWorker killed under its clients, through CDP.
+  it.runIf(hasCdp)('unacked messages at the time of a crash come back with redelivered: true', async () => {
     const { page } = await tab()
     await page.evaluate(() => window.d.publishStream('crash-unacked', 0, 50, { inFlight: 50 }))
     const held = await page.evaluate(() => window.d.consumeAll('crash-unacked', { expected: 50, ack: false }))

@@ -5,7 +5,7 @@
 // attempt lands in the dead-letter queue with its x-death.
 import type { CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHarness, type Harness } from '../harness.js'
+import { hasCdp, startHarness, type Harness } from '../harness.js'
 
 const PAGE = 'offline/jobs.html'
 
@@ -53,7 +53,8 @@ async function serviceWorkerSession(page: Page): Promise<{ session: CDPSession; 
 }
 
 describe('job queues in a service worker', () => {
-  it('a service worker consumes jobs published by a tab; stopped mid-job, the job comes back redelivered and is done; it publishes jobs too', async () => {
+  // Chromium only: stopping a service worker mid-job needs CDP (ServiceWorker.stopAllWorkers).
+  it.runIf(hasCdp)('a service worker consumes jobs published by a tab; stopped mid-job, the job comes back redelivered and is done; it publishes jobs too', async () => {
     const page = await harness.openPage(PAGE)
     const opened = await page.evaluate(() => window.jobs.open())
     const registered = await page.evaluate(() => window.jobs.registerSW())
@@ -97,7 +98,8 @@ describe('job queues in a service worker', () => {
     await page.close()
   })
 
-  it('with every window closed, a sync event wakes the service worker, which hosts the broker from IndexedDB and drains the queue', async () => {
+  // Chromium only: firing `sync` needs CDP (ServiceWorker.dispatchSyncEvent); Firefox has no Background Sync.
+  it.runIf(hasCdp)('with every window closed, a sync event wakes the service worker, which hosts the broker from IndexedDB and drains the queue', async () => {
     const page = await harness.openPage(PAGE)
     await page.evaluate(() => window.jobs.open())
     await page.evaluate(() => window.jobs.registerSW())

@@ -4,7 +4,7 @@
 // runs in Node: test/transport/link-contract.node.test.ts.
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHarness, type Harness } from '../harness.js'
+import { hasCdp, startHarness, type Harness } from '../harness.js'
 
 const PAGE = 'shared/index.html'
 
@@ -93,7 +93,8 @@ async function killSharedWorkers(page: Page): Promise<number> {
 }
 
 describe('shared broker, failures', () => {
-  it('a consumer tab closed and another crashed while holding unacked: all redelivered to a survivor', async () => {
+  // Chromium only: a renderer crash needs CDP (Page.crash); Firefox has no way to crash one tab.
+  it.runIf(hasCdp)('a consumer tab closed and another crashed while holding unacked: all redelivered to a survivor', async () => {
     const survivor = await harness.openPage(PAGE)
     const closing = await harness.openPage(PAGE)
     const crashing = await harness.openPage(PAGE)
@@ -141,7 +142,9 @@ describe('shared broker, failures', () => {
     await closeAll(survivor, crashing)
   })
 
-  it('the SharedWorker is killed: clients reconnect on their own, traffic resumes, in-flight publishes get an answer', async () => {
+  // Chromium only: killing a SharedWorker that still has clients needs CDP (Target.closeTarget);
+  // elsewhere a SharedWorker only ends with its last client.
+  it.runIf(hasCdp)('the SharedWorker is killed: clients reconnect on their own, traffic resumes, in-flight publishes get an answer', async () => {
     const a = await harness.openPage(PAGE)
     const b = await harness.openPage(PAGE)
     const ca = await connect(a)
@@ -261,7 +264,8 @@ describe('shared broker, isolation and hostile input', () => {
     const root = await connect(a)
     const other = await connect(a, { vhost: 'other' })
     expect(other.welcome.brokerId).not.toBe(root.welcome.brokerId)
-    expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual(['warren:v2:/', 'warren:v2:other'])
+    // One SharedWorker per vhost (listing the workers needs CDP: Chromium only).
+    if (hasCdp) expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual(['warren:v2:/', 'warren:v2:other'])
     await a.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [
       root.clientId,
       [{ op: 'channel.open', channel: 1 }, { op: 'queue.declare', channel: 1, queue: 'root-only' }],
@@ -293,10 +297,11 @@ describe('shared broker, isolation and hostile input', () => {
 
   it('a broker script that does not load fails the connect at once', async () => {
     const p = await harness.openPage(`${PAGE}?bad=1`)
-    const result = await p.evaluate(() => window.t.connect({ vhost: 'broken', connectTimeout: 5000 }))
+    // A connect timeout longer than the test's own: only a failure on the script's error event,
+    // not the timeout, can settle this in time (no wall-clock assertion needed).
+    const result = await p.evaluate(() => window.t.connect({ vhost: 'broken', connectTimeout: 600_000 }))
     expect('error' in result && result.error).toMatchObject({ name: 'BrokerUnavailableError', code: 'BROKER_UNAVAILABLE' })
     expect('error' in result && result.error.message).toMatch(/SharedWorker/)
-    expect(result.ms).toBeLessThan(2000)
     await closeAll(p)
   })
 })
