@@ -5,6 +5,7 @@
  * redeliveries carry x-delivery-count. This follows RabbitMQ 4.0-4.2 (4.3 stopped counting
  * nack and channel-close returns).
  */
+import { requireDurableOnly } from './durable-only.js'
 import { preconditionFailed } from './errors.js'
 import { MessageQueueType, type MessageQueuePolicy } from './message-queue.js'
 import { parseQueueArguments, type QueueArguments } from './queue-arguments.js'
@@ -26,13 +27,8 @@ const OTHER_TYPES_ARGUMENTS = [
 ]
 
 export function validateQuorum(declaration: QueueDeclaration): QueueArguments {
+  requireDurableOnly(declaration, 'quorum', OTHER_TYPES_ARGUMENTS)
   const where = `for queue '${declaration.name}'`
-  if (!declaration.durable) throw preconditionFailed(`invalid property 'non-durable' ${where}: quorum queues are durable`)
-  if (declaration.owner !== undefined) throw preconditionFailed(`invalid property 'exclusive-owner' ${where}: quorum queues cannot be exclusive`)
-  if (declaration.autoDelete) throw preconditionFailed(`invalid property 'auto-delete' ${where}: quorum queues cannot be auto-delete`)
-  if (declaration.serverNamed) throw preconditionFailed(`quorum queues cannot have a server-generated name`)
-  for (const key of OTHER_TYPES_ARGUMENTS)
-    if (declaration.args[key] !== undefined) throw preconditionFailed(`invalid arg '${key}' ${where} of queue type quorum`)
   const options = parseQueueArguments(declaration.args)
   if (options.overflow === 'reject-publish-dlx')
     throw preconditionFailed(`invalid arg 'x-overflow' ${where}: 'reject-publish-dlx' is not supported by quorum queues`)

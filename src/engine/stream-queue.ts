@@ -12,6 +12,7 @@
 import type { MessageProperties } from '../protocol/frames.js'
 import type { Storage, StorageOp, StoredStreamEntry, StoredStreamSegment } from '../storage/types.js'
 import type { ConsumerState } from './channel.js'
+import { requireDurableOnly } from './durable-only.js'
 import { notImplemented, preconditionFailed } from './errors.js'
 import type { QueuedMessage } from './message.js'
 import type { QueueArguments } from './queue-arguments.js'
@@ -52,13 +53,7 @@ const OTHER_TYPES_ARGUMENTS = [
 ]
 
 export function validateStream(declaration: QueueDeclaration): QueueArguments {
-  const where = `for queue '${declaration.name}'`
-  if (!declaration.durable) throw preconditionFailed(`invalid property 'non-durable' ${where}: stream queues are durable`)
-  if (declaration.owner !== undefined) throw preconditionFailed(`invalid property 'exclusive-owner' ${where}: stream queues cannot be exclusive`)
-  if (declaration.autoDelete) throw preconditionFailed(`invalid property 'auto-delete' ${where}: stream queues cannot be auto-delete`)
-  if (declaration.serverNamed) throw preconditionFailed(`stream queues cannot have a server-generated name`)
-  for (const key of OTHER_TYPES_ARGUMENTS)
-    if (declaration.args[key] !== undefined) throw preconditionFailed(`invalid arg '${key}' ${where} of queue type stream`)
+  requireDurableOnly(declaration, 'stream', OTHER_TYPES_ARGUMENTS)
   retentionOf(declaration.args)
   return { overflow: 'drop-head', singleActiveConsumer: false }
 }
