@@ -13,7 +13,8 @@
  * the lock watch, and the next hello opens a new one). So a stale or buggy context, or a
  * forged frame that does not know the session id, cannot end or take over a client's session.
  * (A session no batch has named yet may have lost its welcome: a hello repeats it, or moves
- * the session to the medium the hello came through.)
+ * the session to the medium the hello came through, except from BroadcastChannel back to a
+ * port: such a hello is a late twin, queued on a port the window has since given up.)
  *
  * What it cannot do: BroadcastChannel carries no sender identity and every context of the
  * origin can listen on the broker channel, so a hostile same-origin script can read the
@@ -280,6 +281,15 @@ export class LinkHost {
         // session there. Either way nothing of the client's is lost.
         if (existing.via === via?.port) {
           existing.outbox.push(this.#welcome(existing))
+          return
+        }
+        // The other way round, a hello on a port for a session on BroadcastChannel, is the late
+        // twin of the one that opened it: a window gives its port up before it says hello over
+        // BroadcastChannel, and comes back to a port only through a restart, whose hello names
+        // its session. The session stays; the port hears its welcome (should a window really be
+        // there, its first batch is told the session is elsewhere and it says hello naming it).
+        if (via !== undefined && existing.via === undefined) {
+          this.#reply(from, via, this.#welcome(existing))
           return
         }
       }

@@ -2,13 +2,16 @@
 // it; a session no batch has named yet may have lost its welcome, so a hello repeats it (same
 // medium) or moves the session to the medium the hello came through. The second case is a
 // window whose SharedWorker had not served within a second: its link says hello over
-// BroadcastChannel instead, and the hellos it had posted on its (now closed) port are run later.
-import { describe, expect, it } from 'vitest'
+// BroadcastChannel instead, and the hellos it had posted on its (now closed) port are run later:
+// those hear the BroadcastChannel session's welcome and change nothing (seen once in a long
+// reliability run, where such a late hello replaced the session the window had just been given).
+import { describe, expect, it, vi } from 'vitest'
 import { Broker } from '../../src/engine/broker.js'
 import { LinkHost, type Endpoint } from '../../src/hosts/broadcast-host.js'
 import { systemClock } from '../../src/hosts/system-clock.js'
 import type { ServerFrame, Welcome } from '../../src/protocol/frames.js'
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
+import { clientChannelName } from '../../src/transport/names.js'
 import { sleep } from './helpers.js'
 
 /** A fake port: what the host posts on it is kept. */
@@ -73,5 +76,31 @@ describe('link host sessions', () => {
     await sleep(0)
     expect(next.welcomes()).toHaveLength(2)
     expect(next.welcomes()[1]!.session).not.toBe(session)
+  })
+
+  it("a hello its port posted before the window moved to BroadcastChannel, run late, leaves the BroadcastChannel session alone", async () => {
+    // The window's link gave its port up (the SharedWorker had not served within a second) and
+    // said hello over BroadcastChannel; the hello still queued on the closed port runs after.
+    const { host: h } = await host()
+    const inbox = new BroadcastChannel(clientChannelName('sessions', 'c1'))
+    const heard: ServerFrame[] = []
+    inbox.onmessage = (event: MessageEvent) => void heard.push(...(event.data as ServerFrame[]))
+    try {
+      h.receive(hello('c1'))
+      await vi.waitFor(() => expect(heard.filter((f) => f.op === 'welcome')).toHaveLength(1))
+      const session = (heard.find((f) => f.op === 'welcome') as Welcome).session
+      const stale = port()
+      h.receive(hello('c1'), stale.via)
+      await sleep(0)
+      // No second session: the port hears the same welcome (a window really on that port would
+      // be told its session is elsewhere at its first batch and say hello naming it).
+      expect(h.stats.opened).toBe(1)
+      expect(stale.welcomes().map((w) => w.session)).toEqual([session])
+      h.receive({ from: 'c1', session, frames: [{ op: 'channel.open', channel: 1, id: 1 }] })
+      await vi.waitFor(() => expect(heard).toContainEqual({ op: 'ok', id: 1, result: {} }))
+      expect(heard.filter((f) => f.op === 'welcome')).toHaveLength(1)
+    } finally {
+      inbox.close()
+    }
   })
 })
