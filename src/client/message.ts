@@ -6,7 +6,6 @@
  */
 import type { Body, DeliveredMessage, FieldTable, MessageProperties } from '../protocol/frames.js'
 import { DecodeError, MessageStateError } from './errors.js'
-import { decompress } from './compression.js'
 import { decode } from './serialization.js'
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED'
@@ -188,7 +187,8 @@ export const createMessage = <T>(source: MessageSource): Message<T> | Promise<Me
   const { delivery } = source
   const compression = delivery.properties.headers?.['compression']
   if (typeof compression !== 'string') return new Message<T>({ ...source, rawBody: delivery.body })
-  return decompress(delivery.body, compression).then(
+  // The codecs load on first use (a lazy chunk): most apps never compress.
+  return import('./compression.js').then(({ decompress }) => decompress(delivery.body, compression)).then(
     (rawBody) => new Message<T>({ ...source, rawBody }),
     (cause) =>
       new Message<T>({
