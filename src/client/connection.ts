@@ -94,7 +94,8 @@ export interface Declarable {
 
 export type ConsumeOptions<T> = Omit<ConsumerOptions<T>, 'queues' | 'callbacks' | 'onMessage' | 'ownsChannel'>
 
-export class Connection implements ChannelHost, AsyncDisposable {
+// A ChannelHost structurally (new Channel(this) checks it), not by `implements`: those members are internal, stripped from the public types.
+export class Connection implements AsyncDisposable {
   readonly url: string
   readonly vhost: string
   readonly name: string | undefined
