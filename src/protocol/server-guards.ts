@@ -7,6 +7,8 @@ import type { ErrorData } from './errors.js'
 import type { ServerFrame } from './frames.js'
 
 export const MAX_CHANNEL = 65535
+/** The most request ids one `ok` frame answers (`id` through `through`). */
+export const MAX_OK_RANGE = 65536
 
 export const isIntIn = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
@@ -38,7 +40,7 @@ type Shallow = (r: Record<string, unknown>) => boolean
 const isStorageState = (v: unknown): boolean => v === undefined || v === 'durable' || v === 'memory' || v === 'unavailable'
 
 const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], Shallow>([
-  ['ok', (r) => isIndex(r.id)],
+  ['ok', (r) => isIndex(r.id) && (r.through === undefined || (isIndex(r.through) && r.through > r.id && r.through - r.id < MAX_OK_RANGE))],
   ['error', (r) => isIndex(r.id) && isErrorData(r.error)],
   [
     'basic.deliver',
