@@ -97,4 +97,30 @@ describe('coalesced acks', () => {
     await tick()
     expect(settles()).toEqual(['ack 2', 'ack 3'])
   })
+
+  it('no multiple ack while a basic.get on the channel has its message on the way', async () => {
+    const link = new FakeLink()
+    const conn = await Connection.open({ transport: link.connector() })
+    const acked: number[] = []
+    const consumer = await conn.consumer('q', { onMessage: (message) => void (acked.push(message.deliveryTag), message.ack()), autoDeclare: false }).consume()
+    const channel = link.ops('basic.consume')[0]!.channel
+    expect(conn.defaultChannel.number).toBe(channel)
+    const consumerTag = consumer.consumerTags[0]!
+    const delivery = (deliveryTag: number) => ({ deliveryTag, redelivered: false, exchange: '', routingKey: 'q', properties: {}, body: `m${deliveryTag}` })
+    // The broker answers the get with tag 1 and delivers 2 and 3 right behind it.
+    link.script = (frame, l) => {
+      if (frame.op !== 'basic.get') return
+      l.emit({ op: 'ok', id: frame.id!, result: { message: delivery(1), messageCount: 0 } })
+      for (const tag of [2, 3]) l.emit({ op: 'basic.deliver', channel, consumerTag, ...delivery(tag) })
+    }
+    const got = await conn.defaultChannel.basicGet('q')
+    await expect.poll(() => acked).toEqual([2, 3])
+    await tick()
+    const acks = link.ops('basic.ack').map((f) => f.op === 'basic.ack' && `${f.deliveryTag}${f.multiple ? ' multiple' : ''}`)
+    // Tag 1 is unacked on the broker: a multiple ack of 2 or 3 would have acked it too.
+    expect(acks).toEqual(['2', '3'])
+    got!.ack()
+    await tick()
+    expect(link.ops('basic.ack').at(-1)).toMatchObject({ deliveryTag: 1 })
+  })
 })
