@@ -1,4 +1,4 @@
-// Library build: five ESM entries, dependencies left as imports for the app's bundler.
+// Library build: the package's ESM entries, dependencies left as imports for the app's bundler.
 // Declarations come from tsc (tsconfig.build.json) into dist/types afterwards.
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
@@ -14,6 +14,10 @@ export default defineConfig({
     lib: {
       entry: {
         warren: src('index.ts'),
+        simple: src('simple.ts'),
+        rpc: src('rpc.ts'),
+        compression: src('compression.ts'),
+        jobs: src('jobs/index.ts'),
         worker: src('worker.ts'),
         testing: src('testing/index.ts'),
         console: src('console/index.ts'),

@@ -25,7 +25,7 @@ export function warren(options: WarrenPluginOptions = {}): Plugin {
     name: 'warren',
     config: () => ({
       worker: { format: 'es' },
-      optimizeDeps: { include: ['warren', 'warren/worker', 'warren/console'] },
+      optimizeDeps: { include: ['warren', 'warren/worker', 'warren/console', 'warren/jobs', 'warren/simple', 'warren/rpc', 'warren/compression'] },
       server: { headers },
       preview: { headers },
     }),

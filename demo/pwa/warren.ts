@@ -1,6 +1,6 @@
 /**
- * How the outbox page wires Warren (in an app: `import { Connection, JobQueue } from 'warren'`
- * does the first two steps): the shared:// transport, the elected host for browsers without
+ * How the outbox page wires Warren (in an app: `import { Connection } from 'warren'` and `import { JobQueue }
+ * from 'warren/jobs'` do the first two steps): the shared:// transport, the elected host for browsers without
  * SharedWorker (loaded only where needed), and the SharedWorker where there is one.
  * `?host=elected` forces the elected host, to try it on a desktop browser.
  */

@@ -121,6 +121,16 @@ export class Channel implements SettleTarget, AsyncDisposable {
   readonly #backlog: Array<{ id: number; frame: ClientCommand }> = []
   readonly #consumers = new Map<string, ConsumerEntry>()
   readonly #unsettled = new Map<number, Message<unknown>>()
+  // Acks coalesced: an ack of tag T while no delivery before T is left unsettled says the same
+  // as `multiple` up to T, so a run of them leaves as one frame (the highest T), at the end of
+  // the microtask or before any other frame of the channel. Only when #unsettled shows every
+  // delivery the broker holds unacked: none still being made (#tracking), none dropped for an
+  // unknown consumer (#gap), and its tags in ascending order (#ordered) so its first is the lowest.
+  #ackThrough = 0
+  #tracking = 0
+  #gap = false
+  #ordered = true
+  #lastTracked = 0
   readonly #returnListeners = new Set<(returned: ReturnedMessage) => void>()
   #prefetch = 0
   #globalPrefetch: number | undefined
@@ -191,6 +201,7 @@ export class Channel implements SettleTarget, AsyncDisposable {
     const timeoutError = frame.op === 'basic.publish' ? () => new TimeoutError(message()) : new TimeoutError(message())
     const { id, promise } = this.#host.requests.add(number, timeout, timeoutError)
     const full = { ...frame, id, channel: this.number } as ClientCommand
+    this.#flushAcks()
     if (options.internal || this.#internal || this.#canSend) this.#host.sendFrame(full)
     else this.#backlog.push({ id, frame: full })
     return promise as Promise<ReplyResults[F['op']]>
@@ -206,6 +217,7 @@ export class Channel implements SettleTarget, AsyncDisposable {
    */
   #notify(frame: ClientCommand): void {
     if (this.#state === 'closed') return
+    this.#flushAcks()
     if (this.#canSend) this.#host.sendFrame(frame)
     else this.#backlog.push({ id: -1, frame })
   }
@@ -273,6 +285,7 @@ export class Channel implements SettleTarget, AsyncDisposable {
   linkDown(): void {
     this.#session++
     this.#unsettled.clear()
+    this.#resetAcks()
     for (let i = this.#backlog.length - 1; i >= 0; i--) if (this.#backlog[i]!.id === -1) this.#backlog.splice(i, 1)
   }
 
@@ -307,6 +320,7 @@ export class Channel implements SettleTarget, AsyncDisposable {
     this.#error = error
     this.#backlog.length = 0
     this.#unsettled.clear()
+    this.#resetAcks()
     this.#returnListeners.clear()
     this.#host.requests.rejectChannel(this.number, error)
     this.#opened.reject(error)
@@ -321,7 +335,11 @@ export class Channel implements SettleTarget, AsyncDisposable {
 
   handleDeliver(frame: BasicDeliver): void {
     const entry = this.#consumers.get(frame.consumerTag)
-    if (!entry) return
+    if (!entry) {
+      // Unacked on the broker (unless its consumer was noAck) and never settled here.
+      this.#gap = true
+      return
+    }
     const message = createMessage<unknown>({
       channel: this,
       session: this.#session,
@@ -356,8 +374,45 @@ export class Channel implements SettleTarget, AsyncDisposable {
   }
 
   #track(message: Message<unknown> | Promise<Message<unknown>>): void {
-    if (message instanceof Promise) message.then((m) => this.#track(m))
-    else if (message.session === this.#session) this.#unsettled.set(message.deliveryTag, message)
+    if (message instanceof Promise) {
+      this.#tracking++
+      void message.then((m) => {
+        this.#tracking--
+        this.#track(m)
+      })
+      return
+    }
+    if (message.session !== this.#session) return
+    const tag = message.deliveryTag
+    if (this.#unsettled.size === 0) this.#ordered = true
+    else if (tag < this.#lastTracked) this.#ordered = false
+    this.#lastTracked = tag
+    this.#unsettled.set(tag, message)
+  }
+
+  /** No delivery before `tag` is unacked on the broker but this ack's: a `multiple` ack says the same. */
+  #coalescable(tag: number): boolean {
+    if (this.#tracking > 0 || this.#gap || !this.#ordered) return false
+    const first = this.#unsettled.keys().next()
+    return first.done === true || first.value > tag
+  }
+
+  #flushAcks(): void {
+    const through = this.#ackThrough
+    if (through === 0) return
+    this.#ackThrough = 0
+    if (this.#state === 'closed') return
+    const frame: ClientCommand = { op: 'basic.ack', channel: this.number, deliveryTag: through, multiple: true }
+    if (this.#canSend) this.#host.sendFrame(frame)
+    else this.#backlog.push({ id: -1, frame })
+  }
+
+  /** A new channel session (or none): pending coalesced acks died with the old one. */
+  #resetAcks(): void {
+    this.#ackThrough = 0
+    this.#gap = false
+    this.#ordered = true
+    this.#lastTracked = 0
   }
 
   /** Called by Message.ack/reject/nack. */
@@ -365,7 +420,8 @@ export class Channel implements SettleTarget, AsyncDisposable {
     // After a reconnect or a channel close the broker has requeued these; their tags are void.
     if (message.session !== this.#session || this.#state === 'closed') return
     const { deliveryTag } = message
-    this.#unsettled.delete(deliveryTag)
+    // Only a delivery known to be unacked joins a coalesced ack: a second ack of a tag must reach the broker (406).
+    const unacked = this.#unsettled.delete(deliveryTag)
     if ('multiple' in settle && settle.multiple) {
       const state = settle.op === 'basic.ack' ? 'ACK' : settle.requeue ? 'REQUEUED' : 'REJECTED'
       for (const [tag, other] of this.#unsettled) {
@@ -373,6 +429,11 @@ export class Channel implements SettleTarget, AsyncDisposable {
         other.markSettled(state)
         this.#unsettled.delete(tag)
       }
+    }
+    if (settle.op === 'basic.ack' && unacked && this.#coalescable(deliveryTag)) {
+      if (this.#ackThrough === 0) queueMicrotask(() => this.#flushAcks())
+      this.#ackThrough = Math.max(this.#ackThrough, deliveryTag)
+      return
     }
     this.#notify({ ...settle, channel: this.number, deliveryTag } as ClientCommand)
   }
@@ -565,18 +626,29 @@ export class Channel implements SettleTarget, AsyncDisposable {
   ): Promise<Message<T> | undefined> {
     const noAck = options.noAck ?? false
     const session = this.#session
-    const result = await this.request({ op: 'basic.get', queue: this.#host.topology.resolve(queue), noAck })
-    if (!result.message) return undefined
-    const message = await createMessage<T>({
-      channel: this,
-      session,
-      delivery: result.message,
-      messageCount: result.messageCount,
-      noAck,
-      ...(options.accept ? { accept: options.accept } : {}),
-    })
-    if (!noAck) this.#track(message as Message<unknown>)
-    return message
+    // Until the got message is tracked, the broker holds a delivery #unsettled does not show.
+    if (!noAck) this.#tracking++
+    let tracked = false
+    try {
+      const result = await this.request({ op: 'basic.get', queue: this.#host.topology.resolve(queue), noAck })
+      if (!result.message) return undefined
+      const message = await createMessage<T>({
+        channel: this,
+        session,
+        delivery: result.message,
+        messageCount: result.messageCount,
+        noAck,
+        ...(options.accept ? { accept: options.accept } : {}),
+      })
+      if (!noAck) {
+        this.#tracking--
+        tracked = true
+        this.#track(message as Message<unknown>)
+      }
+      return message
+    } finally {
+      if (!noAck && !tracked) this.#tracking--
+    }
   }
 
   /** Requeues every unacked delivery of this channel (RabbitMQ supports only requeue). */

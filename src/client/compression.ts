@@ -13,8 +13,23 @@ export interface Compressor {
   decompress(bytes: Uint8Array): Promise<Uint8Array>
 }
 
-const byName = new Map<string, Compressor>()
-const byContentType = new Map<string, Compressor>()
+/** Pipes bytes through a CompressionStream or DecompressionStream. */
+const through = async (stream: TransformStream<BufferSource, Uint8Array>, bytes: Uint8Array): Promise<Uint8Array> => {
+  const output = new Blob([bytes as BlobPart]).stream().pipeThrough(stream)
+  return new Uint8Array(await new Response(output).arrayBuffer())
+}
+
+const streamCompressor = (format: 'gzip' | 'deflate', contentType: string): Compressor => ({
+  contentType,
+  compress: (bytes) => through(new CompressionStream(format), bytes),
+  decompress: (bytes) => through(new DecompressionStream(format), bytes),
+})
+
+// The built-ins are the registry's first entries, not registrations run at import time.
+const gzip = streamCompressor('gzip', 'application/x-gzip')
+const deflate = streamCompressor('deflate', 'application/x-deflate')
+const byName = new Map<string, Compressor>([['gzip', gzip], ['deflate', deflate]])
+const byContentType = new Map<string, Compressor>([[gzip.contentType, gzip], [deflate.contentType, deflate]])
 
 export const registerCompression = (name: string, compressor: Compressor): void => {
   const previous = byName.get(name)
@@ -35,21 +50,6 @@ export const getCompression = (name: string): Compressor => {
   if (!compressor) throw new SerializerNotInstalledError(`no compression named '${name}'`)
   return compressor
 }
-
-/** Pipes bytes through a CompressionStream or DecompressionStream. */
-const through = async (stream: TransformStream<BufferSource, Uint8Array>, bytes: Uint8Array): Promise<Uint8Array> => {
-  const output = new Blob([bytes as BlobPart]).stream().pipeThrough(stream)
-  return new Uint8Array(await new Response(output).arrayBuffer())
-}
-
-const streamCompressor = (format: 'gzip' | 'deflate', contentType: string): Compressor => ({
-  contentType,
-  compress: (bytes) => through(new CompressionStream(format), bytes),
-  decompress: (bytes) => through(new DecompressionStream(format), bytes),
-})
-
-registerCompression('gzip', streamCompressor('gzip', 'application/x-gzip'))
-registerCompression('deflate', streamCompressor('deflate', 'application/x-deflate'))
 
 /** Compresses an encoded body; returns the bytes and the header value. */
 export const compress = async (body: Body, name: string): Promise<{ body: Uint8Array; header: string }> => {

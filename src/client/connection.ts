@@ -23,8 +23,8 @@ import { Producer, type ProducerOptions } from './producer.js'
 import type { Queue } from './queue.js'
 import { Requests } from './requests.js'
 import { defaultRetryPolicy, retryInterval, type RetryPolicy } from './retry.js'
-import { ReplyClient, reply, serve, type RpcOptions, type ServeOptions, type RpcHandler } from './rpc.js'
-import { SimpleBuffer, SimpleQueue, type SimpleQueueOptions } from './simple.js'
+// Loaded on first use (a lazy chunk): most pages never make a request/reply call.
+import type { ReplyClient, RpcOptions, ServeOptions, RpcHandler, ReplyOptions } from './rpc.js'
 import { StorageAccess } from './storage-access.js'
 import { Topology } from './topology.js'
 import { parseUrl, resolveConnector } from './transports.js'
@@ -94,7 +94,8 @@ export interface Declarable {
 
 export type ConsumeOptions<T> = Omit<ConsumerOptions<T>, 'queues' | 'callbacks' | 'onMessage' | 'ownsChannel'>
 
-export class Connection implements ChannelHost, AsyncDisposable {
+// A ChannelHost structurally (new Channel(this) checks it), not by `implements`: those members are internal, stripped from the public types.
+export class Connection implements AsyncDisposable {
   readonly url: string
   readonly vhost: string
   readonly name: string | undefined
@@ -126,7 +127,7 @@ export class Connection implements ChannelHost, AsyncDisposable {
   readonly #drainWaiters = new Set<Deferred<void>>()
   /** Dispatches no drainEvents call has accounted for yet (an error if a callback threw). */
   readonly #undrained: unknown[] = []
-  #rpc: ReplyClient | undefined
+  #rpc: Promise<ReplyClient> | undefined
   #lastFailure: { channel: number; error: WarrenError; data: ErrorData } | undefined
 
   /** Opens a connection; resolves once the broker welcomed it. */
@@ -313,14 +314,6 @@ export class Connection implements ChannelHost, AsyncDisposable {
     return new Consumer<T>(this.#createChannel(), { ...options, queues: queue, ownsChannel: true })
   }
 
-  simpleQueue<T = unknown>(name: string | Queue<T>, options: SimpleQueueOptions = {}): SimpleQueue<T> {
-    return new SimpleQueue<T>(this, name, options)
-  }
-
-  simpleBuffer<T = unknown>(name: string | Queue<T>, options: SimpleQueueOptions = {}): SimpleBuffer<T> {
-    return new SimpleBuffer<T>(this, name, options)
-  }
-
   /**
    * Request/reply: publishes `body` with a reply queue and a correlation id and resolves with
    * the reply's body. A string or Queue target goes through the default exchange. A
@@ -331,8 +324,8 @@ export class Connection implements ChannelHost, AsyncDisposable {
     body: Req,
     options: RpcOptions = {},
   ): Promise<Res> {
-    this.#rpc ??= new ReplyClient(this)
-    return this.#rpc.call<Req, Res>(target, body, options)
+    this.#rpc ??= import('./rpc.js').then(({ ReplyClient }) => new ReplyClient(this))
+    return this.#rpc.then((client) => client.call<Req, Res>(target, body, options))
   }
 
   /**
@@ -344,12 +337,12 @@ export class Connection implements ChannelHost, AsyncDisposable {
     handler: RpcHandler<Req, Res>,
     options: ServeOptions = {},
   ): Promise<Consumer<Req>> {
-    return serve(this, queue, handler, options)
+    return import('./rpc.js').then(({ serve }) => serve(this, queue, handler, options))
   }
 
   /** Publishes `body` as the reply to a request message (Kombu's send_reply). */
-  reply<Res>(request: Message<unknown>, body: Res, options: Parameters<typeof reply>[3] = {}): Promise<unknown> {
-    return reply(this, request, body, options)
+  reply<Res>(request: Message<unknown>, body: Res, options: ReplyOptions = {}): Promise<unknown> {
+    return import('./rpc.js').then(({ reply }) => reply(this, request, body, options))
   }
 
   /**

@@ -6,7 +6,6 @@
  */
 import type { Body, DeliveredMessage, FieldTable, MessageProperties } from '../protocol/frames.js'
 import { DecodeError, MessageStateError } from './errors.js'
-import { decompress } from './compression.js'
 import { decode } from './serialization.js'
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED'
@@ -42,10 +41,6 @@ export interface MessageInit {
   messageCount?: number
   noAck: boolean
   accept?: ReadonlySet<string>
-  /** The body after decompression (the wire body when not compressed). */
-  rawBody: Body
-  /** A decompression failure, thrown when the body is read. */
-  error?: unknown
 }
 
 export class Message<T = unknown> {
@@ -60,14 +55,19 @@ export class Message<T = unknown> {
   /** The body as it came off the wire, decompressed but not decoded. */
   readonly rawBody: Body
   readonly noAck: boolean
-  readonly deliveryInfo: DeliveryInfo
   #state: MessageState = 'RECEIVED'
   readonly #accept: ReadonlySet<string> | undefined
   #decoded = false
   #body: unknown
   #error: unknown
+  readonly #messageCount: number | undefined
+  #deliveryInfo: DeliveryInfo | undefined
 
-  constructor(init: MessageInit) {
+  /**
+   * @param rawBody the body after decompression (default: the wire body)
+   * @param error a decompression failure, thrown when the body is read
+   */
+  constructor(init: MessageInit, rawBody: Body = init.delivery.body, error?: unknown) {
     const { delivery } = init
     this.channel = init.channel
     this.session = init.session
@@ -77,18 +77,27 @@ export class Message<T = unknown> {
     this.routingKey = delivery.routingKey
     this.consumerTag = init.consumerTag
     this.properties = delivery.properties
-    this.rawBody = init.rawBody
+    this.rawBody = rawBody
     this.noAck = init.noAck
     this.#accept = init.accept
-    this.#error = init.error
-    this.deliveryInfo = {
-      exchange: delivery.exchange,
-      routingKey: delivery.routingKey,
-      deliveryTag: delivery.deliveryTag,
-      redelivered: delivery.redelivered,
-      ...(init.consumerTag === undefined ? {} : { consumerTag: init.consumerTag }),
-      ...(init.messageCount === undefined ? {} : { messageCount: init.messageCount }),
+    this.#error = error
+    this.#messageCount = init.messageCount
+  }
+
+  /** Kombu's delivery_info; made when first read (most consumers never read it). */
+  get deliveryInfo(): DeliveryInfo {
+    if (this.#deliveryInfo === undefined) {
+      const info: { -readonly [K in keyof DeliveryInfo]: DeliveryInfo[K] } = {
+        exchange: this.exchange,
+        routingKey: this.routingKey,
+        deliveryTag: this.deliveryTag,
+        redelivered: this.redelivered,
+      }
+      if (this.consumerTag !== undefined) info.consumerTag = this.consumerTag
+      if (this.#messageCount !== undefined) info.messageCount = this.#messageCount
+      this.#deliveryInfo = info
     }
+    return this.#deliveryInfo
   }
 
   get state(): MessageState {
@@ -178,7 +187,7 @@ export class Message<T = unknown> {
   }
 }
 
-export type MessageSource = Omit<MessageInit, 'rawBody' | 'error'>
+export type MessageSource = MessageInit
 
 /**
  * Builds a Message, decompressing first when the `compression` header says so. Synchronous
@@ -187,14 +196,11 @@ export type MessageSource = Omit<MessageInit, 'rawBody' | 'error'>
 export const createMessage = <T>(source: MessageSource): Message<T> | Promise<Message<T>> => {
   const { delivery } = source
   const compression = delivery.properties.headers?.['compression']
-  if (typeof compression !== 'string') return new Message<T>({ ...source, rawBody: delivery.body })
-  return decompress(delivery.body, compression).then(
-    (rawBody) => new Message<T>({ ...source, rawBody }),
+  if (typeof compression !== 'string') return new Message<T>(source)
+  // The codecs load on first use (a lazy chunk): most apps never compress.
+  return import('./compression.js').then(({ decompress }) => decompress(delivery.body, compression)).then(
+    (rawBody) => new Message<T>(source, rawBody),
     (cause) =>
-      new Message<T>({
-        ...source,
-        rawBody: delivery.body,
-        error: new DecodeError(`could not decompress a '${compression}' body: ${(cause as Error)?.message ?? cause}`, { cause }),
-      }),
+      new Message<T>(source, delivery.body, new DecodeError(`could not decompress a '${compression}' body: ${(cause as Error)?.message ?? cause}`, { cause })),
   )
 }

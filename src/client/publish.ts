@@ -3,7 +3,6 @@
  * properties. Shared by Producer and the low-level `Exchange.publish`.
  */
 import type { Body, FieldTable, MessageProperties } from '../protocol/frames.js'
-import { compress } from './compression.js'
 import { encode } from './serialization.js'
 
 /** 1 or `'transient'`: lost on broker restart; 2 or `'persistent'`: kept in durable queues. */
@@ -83,7 +82,8 @@ export const prepareMessage = (
     if (headers) properties.headers = headers
     return { properties, body: encoded.body }
   }
-  return compress(encoded.body, compression).then((compressed) => {
+  // The codecs load on first use (a lazy chunk): most apps never compress.
+  return import('./compression.js').then(({ compress }) => compress(encoded.body, compression)).then((compressed) => {
     properties.headers = { ...headers, compression: compressed.header }
     return { properties, body: compressed.body }
   })

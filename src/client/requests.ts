@@ -69,6 +69,13 @@ export class Requests {
    * request's channel, so the channel.closed that follows can close with the same object.
    */
   settle(frame: Ok | Fail): { channel: number; error: WarrenError } | undefined {
+    if (frame.op === 'ok' && frame.through !== undefined) {
+      // Consecutive confirms in one frame, with equal flat results: each request gets its own copy.
+      const result = frame.result
+      const copy = typeof result === 'object' && result !== null ? () => ({ ...result }) : () => result
+      for (let id = frame.id; id <= frame.through; id++) this.#take(id)?.resolve(copy())
+      return undefined
+    }
     const entry = this.#take(frame.id)
     if (!entry) return undefined
     if (frame.op === 'ok') {

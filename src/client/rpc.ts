@@ -117,12 +117,15 @@ const route = (target: Exchange<any> | Queue<any> | string, routingKey: string |
   return routingKey === undefined ? ['', target] : [target, routingKey]
 }
 
+/** Options of `reply`: the message's, and the exchange to publish the reply to (default: the default exchange). */
+export type ReplyOptions = Omit<MessageOptions, 'correlationId'> & { exchange?: Exchange<any> | string }
+
 /** Publishes `body` as the reply to `request` (Kombu's send_reply). */
 export const reply = <Res>(
   connection: Connection,
   request: Message<unknown>,
   body: Res,
-  options: Omit<MessageOptions, 'correlationId'> & { exchange?: Exchange<any> | string } = {},
+  options: ReplyOptions = {},
 ): Promise<PublishConfirm> => {
   const { replyTo, correlationId: id } = request.properties
   if (!replyTo) return Promise.reject(new TypeError('the request has no replyTo: nothing to reply to'))

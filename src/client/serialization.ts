@@ -19,8 +19,6 @@ export interface Serializer {
   decode(body: Body): unknown
 }
 
-const byName = new Map<string, Serializer>()
-const byContentType = new Map<string, Serializer>()
 let defaultName = 'json'
 
 export const registerSerializer = (name: string, serializer: Serializer): void => {
@@ -75,7 +73,7 @@ export const utf8 = (text: string): Uint8Array => utf8Encoder.encode(text)
 
 // ---------------------------------------------------------------- built-ins
 
-registerSerializer('json', {
+const json: Serializer = {
   contentType: 'application/json',
   contentEncoding: 'utf-8',
   encode: (value) => {
@@ -84,17 +82,17 @@ registerSerializer('json', {
     return text
   },
   decode: (body) => JSON.parse(toText(body)),
-})
+}
 
 /** Bodies pass through the link's structured clone as they are: Dates, Maps, typed arrays. */
-registerSerializer('structured', {
+const structured: Serializer = {
   contentType: 'application/x-structured-clone',
   contentEncoding: 'binary',
   encode: (value) => value,
   decode: (body) => body,
-})
+}
 
-registerSerializer('text', {
+const text: Serializer = {
   contentType: 'text/plain',
   contentEncoding: 'utf-8',
   encode: (value) => {
@@ -102,9 +100,9 @@ registerSerializer('text', {
     return value
   },
   decode: toText,
-})
+}
 
-registerSerializer('binary', {
+const binary: Serializer = {
   contentType: 'application/octet-stream',
   contentEncoding: 'binary',
   encode: (value) => {
@@ -118,7 +116,12 @@ registerSerializer('binary', {
     if (!bytes) throw new DecodeError(`expected a bytes body, got ${typeof body}`)
     return bytes
   },
-})
+}
+
+// The built-ins are the registry's first entries, not registrations run at import time.
+const BUILTIN: Array<[string, Serializer]> = [['json', json], ['structured', structured], ['text', text], ['binary', binary]]
+const byName = new Map<string, Serializer>(BUILTIN)
+const byContentType = new Map<string, Serializer>(BUILTIN.map(([, serializer]) => [serializer.contentType, serializer]))
 
 // ---------------------------------------------------------------- encode / decode
 

@@ -1,8 +1,9 @@
 /**
  * Where `Connection.open(url)` finds a link. A scheme (`memory`, `shared`, …) maps to a
- * factory that resolves a `Connector`; the `warren` entry registers the built-in ones lazily,
- * so the client never imports a host.
+ * factory that resolves a `Connector`; a registered scheme wins over the built-in ones
+ * (`shared`, `memory`), which load the host code lazily, so the client never imports a host.
  */
+import { BUILTIN_SCHEMES, builtinTransport } from '../builtin-transports.js'
 import type { Connector } from '../transport/link.js'
 import { BrokerUnavailableError } from './errors.js'
 
@@ -38,11 +39,9 @@ export const parseUrl = (url: string): ParsedUrl => {
 export const resolveConnector = async (url: string): Promise<Connector> => {
   const { scheme } = parseUrl(url)
   const factory = factories.get(scheme)
-  if (!factory) {
-    const known = [...factories.keys()].map((s) => `'${s}://'`).join(', ') || 'none'
-    throw new BrokerUnavailableError(
-      `no transport registered for '${scheme}://' (registered: ${known}); import 'warren' or call registerTransport('${scheme}', …)`,
-    )
-  }
-  return factory(url)
+  if (factory) return factory(url)
+  const builtin = builtinTransport(scheme)
+  if (builtin) return builtin
+  const known = [...new Set([...BUILTIN_SCHEMES, ...factories.keys()])].map((s) => `'${s}://'`).join(', ')
+  throw new BrokerUnavailableError(`no transport for '${scheme}://' (known: ${known}); call registerTransport('${scheme}', …)`)
 }

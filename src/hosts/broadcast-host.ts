@@ -25,6 +25,7 @@ import type { Broker } from '../engine/broker.js'
 import type { Hello, ServerFrame, Welcome } from '../protocol/frames.js'
 import { parseClientBatch, parseGoodbye, parseHello, parsePing } from '../protocol/guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
+import { mergeOk } from '../protocol/confirms.js'
 import { Batcher, postEach, queueTask } from '../transport/batch.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
 import { brokerChannelName, clientChannelName, clientLockName } from '../transport/names.js'
@@ -315,6 +316,7 @@ export class LinkHost {
         ),
       4096,
       'microtask',
+      mergeOk,
     )
     const session: Session = { id, token: newSessionId(), used: false, endpoint, via: via?.port, outbox, liveness: new AbortController() }
     this.#sessions.set(id, session)

@@ -225,6 +225,11 @@ export interface GetOk extends DeliveredMessage {}
 export interface Ok {
   readonly op: 'ok'
   readonly id: number
+  /**
+   * Answers every request from `id` through `through` with the same `result`: consecutive
+   * confirms in one frame (see confirms.ts). At most MAX_OK_RANGE ids.
+   */
+  readonly through?: number
   readonly result: unknown
 }
 export interface Fail {

@@ -6,6 +6,7 @@
  * cycles or prototypes it has.
  */
 import { wireError, type ErrorData } from './errors.js'
+import { isChannel, isIndex, isIntIn, MAX_CHANNEL } from './server-guards.js'
 import type {
   ClientCommand,
   ClientKind,
@@ -14,7 +15,6 @@ import type {
   Hello,
   MessageProperties,
   Ping,
-  ServerFrame,
 } from './frames.js'
 
 export type ParseResult =
@@ -23,7 +23,7 @@ export type ParseResult =
 
 /** AMQP shortstr: names, keys and tags are at most 255 bytes of UTF-8. */
 export const MAX_SHORTSTR_BYTES = 255
-export const MAX_CHANNEL = 65535
+export { MAX_CHANNEL } from './server-guards.js'
 export const MAX_CLIENT_ID_LENGTH = 128
 export const MAX_BATCH_FRAMES = 10_000
 /** Session ids are made by the broker (see session.ts); anything longer is not one. */
@@ -52,12 +52,6 @@ export function fitsUtf8(s: string, max: number = MAX_SHORTSTR_BYTES): boolean {
 
 const isShortstr = (v: unknown): v is string => typeof v === 'string' && fitsUtf8(v)
 
-const isIntIn = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-
-const isIndex = (v: unknown): v is number => isIntIn(v, 0, Number.MAX_SAFE_INTEGER)
-
-const isChannel = (v: unknown): v is number => isIntIn(v, 1, MAX_CHANNEL)
 
 /** A table from a structured clone: an object whose prototype is Object.prototype (of any realm) or null. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -110,7 +104,7 @@ const EXPECT: Record<Kind, string> = {
 const req = (name: string, kind: Kind): Field => [name, kind, true]
 const opt = (name: string, kind: Kind): Field => [name, kind, false]
 
-const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['op'], readonly Field[]>([
+const COMMANDS: ReadonlyMap<string, readonly Field[]> = /* @__PURE__ */ new Map<ClientCommand['op'], readonly Field[]>([
   ['channel.open', []],
   ['channel.close', []],
   ['basic.qos', [req('prefetchCount', 'prefetch'), opt('global', 'bool')]],
@@ -183,7 +177,7 @@ const COMMANDS: ReadonlyMap<string, readonly Field[]> = new Map<ClientCommand['o
 ])
 
 /** The ops `parseCommand` knows, for tests and tools. */
-export const COMMAND_OPS: readonly ClientCommand['op'][] = [...COMMANDS.keys()] as ClientCommand['op'][]
+export const COMMAND_OPS: readonly ClientCommand['op'][] = /* @__PURE__ */ Array.from(COMMANDS.keys()) as ClientCommand['op'][]
 
 /** Marks a failed field check; the message says what was expected. */
 class Invalid {
@@ -428,74 +422,6 @@ export function parseClientBatch(raw: unknown): { from: string; session: string 
 
 // ---------------------------------------------------------------- server frames (client side)
 
-const isString = (v: unknown): v is string => typeof v === 'string'
-const isNumber = (v: unknown): v is number => typeof v === 'number'
-const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null
-
-export function isErrorData(v: unknown): v is ErrorData {
-  if (typeof v !== 'object' || v === null) return false
-  const e = v as Record<string, unknown>
-  const replyCode = e.replyCode
-  const closes = e.closes
-  return (
-    isString(e.name) &&
-    isString(e.code) &&
-    isString(e.message) &&
-    (replyCode === undefined || isNumber(replyCode)) &&
-    (closes === undefined || closes === 'channel' || closes === 'connection')
-  )
-}
-
-type Shallow = (r: Record<string, unknown>) => boolean
-
-const isStorageState = (v: unknown): boolean => v === undefined || v === 'durable' || v === 'memory' || v === 'unavailable'
-
-const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], Shallow>([
-  ['ok', (r) => isIndex(r.id)],
-  ['error', (r) => isIndex(r.id) && isErrorData(r.error)],
-  [
-    'basic.deliver',
-    (r) =>
-      isChannel(r.channel) &&
-      isString(r.consumerTag) &&
-      isIndex(r.deliveryTag) &&
-      typeof r.redelivered === 'boolean' &&
-      isString(r.exchange) &&
-      isString(r.routingKey) &&
-      isObject(r.properties),
-  ],
-  [
-    'basic.return',
-    (r) =>
-      isChannel(r.channel) &&
-      isNumber(r.replyCode) &&
-      isString(r.replyText) &&
-      isString(r.exchange) &&
-      isString(r.routingKey) &&
-      isObject(r.properties),
-  ],
-  ['basic.cancel-notify', (r) => isChannel(r.channel) && isString(r.consumerTag)],
-  ['channel.closed', (r) => isChannel(r.channel) && isErrorData(r.error)],
-  ['connection.closed', (r) => isErrorData(r.error)],
-  ['welcome', (r) => isString(r.clientId) && isIndex(r.protocol) && isNumber(r.epoch) && isString(r.brokerId) && isString(r.session) && isStorageState(r.storage)],
-  ['pong', (r) => isNumber(r.nonce) && isNumber(r.epoch)],
-  ['unknown-session', (r) => isString(r.clientId) && (r.session === undefined || isString(r.session)) && isNumber(r.epoch)],
-])
-
-/**
- * Shallow check of a frame from the broker (the client side trusts the broker more than the
- * broker trusts clients): a known op and the right types for the required fields. Returns the
- * frame itself, not a copy, to keep deliveries cheap.
- */
-export function parseServerFrame(raw: unknown): ServerFrame | null {
-  try {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
-    const r = raw as Record<string, unknown>
-    const op = r.op
-    if (typeof op !== 'string') return null
-    const check = SERVER_FRAMES.get(op)
-    return check !== undefined && check(r) ? (r as unknown as ServerFrame) : null
-  } catch {
-    return null
-  }
-}
+// isErrorData and parseServerFrame (the client side's checks) live in server-guards.ts, so the
+// client's bundle does not carry the command guards.
+export { isErrorData, parseServerFrame } from './server-guards.js'

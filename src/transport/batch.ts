@@ -38,11 +38,13 @@ export class Batcher<T> {
   /**
    * @param flushTo receives each batch (never empty); a throw there is its own business
    * @param max largest batch handed over at once (the broker refuses batches above 10,000)
+   * @param merge folds an item into the one pushed before it, when they can travel as one
    */
   constructor(
     private readonly flushTo: (items: T[]) => void,
     private readonly max = 4096,
     timing: FlushTiming = 'task',
+    private readonly merge?: (last: T, next: T) => T | undefined,
   ) {
     // Not `queueMicrotask` itself: called as a method of this object, browsers throw Illegal invocation.
     this.#schedule = timing === 'task' ? queueTask : (fn) => queueMicrotask(fn)
@@ -53,7 +55,15 @@ export class Batcher<T> {
   }
 
   push(item: T): void {
-    this.#items.push(item)
+    const items = this.#items
+    if (this.merge !== undefined && items.length > 0) {
+      const merged = this.merge(items[items.length - 1]!, item)
+      if (merged !== undefined) {
+        items[items.length - 1] = merged
+        return
+      }
+    }
+    items.push(item)
     if (!this.#scheduled) {
       this.#scheduled = true
       this.#schedule(() => this.flush())

@@ -17,7 +17,7 @@
  * replace it if it still stands; the connection then recovers as after a broker restart.
  */
 import type { ClientBatch, ClientCommand, ClientFrame, ClientKind, Hello, ServerEvent, UnknownSession, Welcome } from '../protocol/frames.js'
-import { parseServerFrame } from '../protocol/guards.js'
+import { parseServerFrame } from '../protocol/server-guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher, postEach } from './batch.js'
 import { LinkError } from './errors.js'

@@ -5,7 +5,7 @@
  * SharedWorker host takes (`warren:<vhost>:broker`), so there is never more than one broker.
  *
  * The host itself (engine, storage) is not imported here: the composition root hands in an
- * `Elector`. The `warren` entry gives a lazy one (`import()`); a service worker, which may not
+ * `Elector`. The built-in `shared://` transport gives a lazy one (`import()`); a service worker, which may not
  * `import()`, calls `enableElectedHost()` from `warren/worker` to give a static one.
  */
 import { parseElectedNotice, type ElectedNotice } from '../protocol/notices.js'
@@ -24,15 +24,16 @@ export type BrokerHost = NonNullable<ConnectOptions['host']>
  */
 export type Elector = (vhost: string) => Promise<void>
 
-let defaultElector: Elector | undefined
+/** Set by `useElectedHost`; until then the composition root's default applies. */
+let chosen: { elector: Elector | undefined } | undefined
 
 /** Sets how `shared://` connections of this context start an elected host (undefined: never). */
 export function useElectedHost(elector: Elector | undefined): void {
-  defaultElector = elector
+  chosen = { elector }
 }
 
-/** The elector set by `useElectedHost`, if any. */
-export const electedHost = (): Elector | undefined => defaultElector
+/** The elector set by `useElectedHost`, else `fallback` (the built-in lazy one). */
+export const electedHost = (fallback?: Elector): Elector | undefined => (chosen ? chosen.elector : fallback)
 
 /** The channel an elected host announces itself on, so that waiting clients say hello at once. */
 export const electionChannelName = (vhost: string): string => `${sharedWorkerName(vhost)}:elected`

@@ -20,6 +20,20 @@ describe('Requests', () => {
     expect(requests.size).toBe(0)
   })
 
+  it('settles every request of a confirm range, each with its own copy of the result, and only those', async () => {
+    const requests = new Requests(1000)
+    const sent = Array.from({ length: 5 }, () => requests.add(1, 1000, new TimeoutError('x')))
+    requests.settle({ op: 'ok', id: sent[1]!.id, through: sent[3]!.id, result: { routed: true } })
+    const results = await Promise.all(sent.slice(1, 4).map((r) => r.promise))
+    expect(results).toEqual([{ routed: true }, { routed: true }, { routed: true }])
+    expect(new Set(results).size).toBe(3)
+    expect(requests.has(sent[0]!.id)).toBe(true)
+    expect(requests.has(sent[4]!.id)).toBe(true)
+    expect(requests.size).toBe(2)
+    requests.rejectAll(new Error('done'))
+    await Promise.allSettled(sent.map((r) => r.promise))
+  })
+
   it('gives other timeouts their own timer, and none for 0', async () => {
     const requests = new Requests(10_000)
     const short = requests.add(1, 10, new TimeoutError('short'))

@@ -1,6 +1,7 @@
 // SimpleQueue and SimpleBuffer (Kombu semantics).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { EmptyError, Queue } from '../../src/client/index.js'
+import { SimpleBuffer, SimpleQueue } from '../../src/simple.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('SimpleQueue', () => {
@@ -12,7 +13,7 @@ describe('SimpleQueue', () => {
 
   it('puts and gets through an exchange, queue and key of the same name', async () => {
     const conn = await env.connect()
-    const jobs = conn.simpleQueue<{ n: number }>('jobs')
+    const jobs = new SimpleQueue<{ n: number }>(conn, 'jobs')
     await jobs.put({ n: 1 })
     await jobs.put({ n: 2 })
     expect(await jobs.qsize()).toBe(2)
@@ -30,10 +31,10 @@ describe('SimpleQueue', () => {
   it('get waits for a message, and rejects with EmptyError after its timeout', async () => {
     const conn = await env.connect()
     const other = await env.connect()
-    const queue = conn.simpleQueue<string>('later')
+    const queue = new SimpleQueue<string>(conn, 'later')
     await queue.clear().catch(() => {})
     const waiting = queue.get({ timeout: 2000 })
-    await other.simpleQueue<string>('later').put('hello')
+    await new SimpleQueue<string>(other, 'later').put('hello')
     const message = await waiting
     expect(message.body).toBe('hello')
     message.ack()
@@ -44,7 +45,7 @@ describe('SimpleQueue', () => {
 
   it('getNowait polls with basic.get', async () => {
     const conn = await env.connect()
-    const queue = conn.simpleQueue('poll')
+    const queue = new SimpleQueue(conn, 'poll')
     await expect(queue.getNowait()).rejects.toBeInstanceOf(EmptyError)
     await queue.put('x')
     const message = await queue.getNowait()
@@ -54,7 +55,7 @@ describe('SimpleQueue', () => {
 
   it('clear purges the queue', async () => {
     const conn = await env.connect()
-    const queue = conn.simpleQueue('purge-me')
+    const queue = new SimpleQueue(conn, 'purge-me')
     await queue.put(1)
     await queue.put(2)
     expect(await queue.clear()).toBe(2)
@@ -63,13 +64,13 @@ describe('SimpleQueue', () => {
 
   it('close requeues buffered messages', async () => {
     const conn = await env.connect()
-    const queue = conn.simpleQueue('buffered')
+    const queue = new SimpleQueue(conn, 'buffered')
     await queue.put('a')
     await queue.put('b')
     const a = await queue.get({ timeout: 1000 })
     a.ack()
     await queue.close()
-    const again = conn.simpleQueue('buffered')
+    const again = new SimpleQueue(conn, 'buffered')
     const b = await again.get({ timeout: 1000 })
     expect(b.body).toBe('b')
     b.ack()
@@ -78,7 +79,7 @@ describe('SimpleQueue', () => {
 
   it('accepts a Queue instead of a name', async () => {
     const conn = await env.connect()
-    const queue = conn.simpleQueue(new Queue<number>('plain'))
+    const queue = new SimpleQueue(conn, new Queue<number>('plain'))
     await queue.put(7)
     const message = await queue.get({ timeout: 1000 })
     expect(message.body).toBe(7)
@@ -96,7 +97,7 @@ describe('SimpleBuffer', () => {
 
   it('is transient: no acks, auto-delete, exclusive, transient messages', async () => {
     const conn = await env.connect()
-    const buffer = conn.simpleBuffer<string>('events')
+    const buffer = new SimpleBuffer<string>(conn, 'events')
     expect(buffer.noAck).toBe(true)
     expect(buffer.queue).toMatchObject({ durable: false, exclusive: true, autoDelete: true })
     await buffer.put('e1')

@@ -10,8 +10,8 @@ import {
   type Message,
   type Producer,
   type PublishConfirm,
-  type SimpleQueue,
 } from '../../src/client/index.js'
+import { SimpleQueue } from '../../src/simple.js'
 import type { Video } from './helpers.js'
 
 /** The checks are compiled, never run: they only need a Connection's type. */
@@ -49,7 +49,7 @@ describe('types', () => {
     typecheck((conn) => {
       const video = new Queue<Video>('video').bind(conn)
       expectTypeOf(video.get()).resolves.toEqualTypeOf<Message<Video> | undefined>()
-      const simple = conn.simpleQueue<Video>('videos')
+      const simple = new SimpleQueue<Video>(conn, 'videos')
       expectTypeOf(simple).toEqualTypeOf<SimpleQueue<Video>>()
       expectTypeOf(simple.get()).resolves.toEqualTypeOf<Message<Video>>()
       expectTypeOf(conn.rpc<{ a: number }, number>('add', { a: 1 })).resolves.toEqualTypeOf<number>()

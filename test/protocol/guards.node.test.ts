@@ -633,6 +633,8 @@ describe('parseServerFrame', () => {
   const good: Raw[] = [
     { op: 'ok', id: 1, result: { queue: 'q' } },
     { op: 'ok', id: 0, result: undefined },
+    { op: 'ok', id: 3, through: 9, result: { routed: true } },
+    { op: 'ok', id: 3, through: 3 + 65535, result: undefined },
     { op: 'error', id: 2, error: err },
     { op: 'error', id: 2, error: { name: 'E', code: 'C', message: 'm' } },
     {
@@ -666,6 +668,11 @@ describe('parseServerFrame', () => {
     { op: 'nope' },
     { op: 'ok' },
     { op: 'ok', id: '1' },
+    { op: 'ok', id: 3, through: 3, result: undefined },
+    { op: 'ok', id: 3, through: 2, result: undefined },
+    { op: 'ok', id: 3, through: 4.5, result: undefined },
+    { op: 'ok', id: 3, through: '9', result: undefined },
+    { op: 'ok', id: 3, through: 3 + 65536, result: undefined },
     { op: 'error', id: 1, error: 'boom' },
     { op: 'error', id: 1, error: { name: 'E', code: 'C' } },
     { op: 'error', id: 1, error: { name: 'E', code: 'C', message: 'm', closes: 'everything' } },

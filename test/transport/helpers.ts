@@ -54,6 +54,18 @@ export function rig(link: Link): TestClient {
   const downs: Error[] = []
   link.listen({
     frame(frame) {
+      // A ranged ok (consecutive confirms) answers each id of the range.
+      if (frame.op === 'ok' && frame.through !== undefined) {
+        for (let id = frame.id; id <= frame.through; id++) {
+          const single: ServerEvent = { op: 'ok', id, result: frame.result }
+          const waiter = pending.get(id)
+          if (waiter) {
+            waiter(single)
+            pending.delete(id)
+          } else events.push(single)
+        }
+        return
+      }
       if ((frame.op === 'ok' || frame.op === 'error') && pending.has(frame.id)) {
         pending.get(frame.id)!(frame)
         pending.delete(frame.id)

@@ -1,5 +1,6 @@
 // A dedicated worker: it joins the broker a tab started (no factory needed here) and runs jobs.
-import { Connection, JobQueue } from 'warren'
+import { Connection } from 'warren'
+import { JobQueue } from 'warren/jobs'
 import { JOBS, type Double, type Doubled } from './jobs.ts'
 
 const conn = await Connection.open('shared://')

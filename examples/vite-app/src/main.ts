@@ -1,6 +1,7 @@
 // Every tab: connects to the broker (starting it in a SharedWorker if no tab did yet), chats on
 // a topic exchange, starts a dedicated worker, adds durable jobs and shows their results.
-import { Connection, Exchange, JobQueue, Queue, useSharedWorker } from 'warren'
+import { Connection, Exchange, Queue, useSharedWorker } from 'warren'
+import { JobQueue } from 'warren/jobs'
 import { JOBS, type Double, type Doubled } from './jobs.ts'
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!

@@ -190,7 +190,13 @@ export async function runFuzzer(config: FuzzConfig, locks: LockManagerLike = nav
         report.violations.push(`a post to a client that is not an array of frames`)
         return
       }
-      for (const frame of event.data as Frame[]) {
+      // A ranged ok (consecutive confirms) is one answer per id of the range.
+      const frames = (event.data as Frame[]).flatMap((frame) =>
+        frame.op === 'ok' && typeof frame.through === 'number'
+          ? Array.from({ length: frame.through - (frame.id as number) + 1 }, (_, i) => ({ ...frame, id: (frame.id as number) + i, through: undefined }))
+          : [frame],
+      )
+      for (const frame of frames) {
         if (frame.op === 'ok' || frame.op === 'error') {
           const rid = frame.id as number
           if (session.answered.has(rid)) report.violations.push(`two replies to request ${rid} of ${id}`)
