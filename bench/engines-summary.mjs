@@ -43,7 +43,7 @@ for (const id of ids) {
     group = row.group
     lines.push([`**${group}**`, '', ''])
   }
-  lines.push([`${row.label} (${row.unit})`, ...byId.map((rows) => fmt(median(rows.get(id)?.values)))])
+  lines.push([`${row.label}${row.size ? `, ${row.size}` : ""} (${row.unit})`, ...byId.map((rows) => fmt(median(rows.get(id)?.values)))])
 }
 out.push('', table(head, lines))
 const ratioLabels = [...new Set(runs.flatMap((run) => run.ratios.map((r) => r.label)))]
