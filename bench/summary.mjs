@@ -1,6 +1,12 @@
 // Prints the README's benchmark tables (markdown) from a results file:
 // node bench/summary.mjs [bench/results/latest.json]
+// node bench/summary.mjs --engines [chromium.json] [firefox.json]: Chromium and Firefox side by side.
 import { readFileSync } from 'node:fs'
+
+if (process.argv[2] === '--engines') {
+  await import('./engines-summary.mjs')
+  process.exit(0)
+}
 
 const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname
 const run = JSON.parse(readFileSync(file, 'utf8'))

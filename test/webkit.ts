@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
 
 export function webkitDriverPath(): string {
   return process.env.WEBKIT_DRIVER_PATH || '/usr/bin/WebKitWebDriver'
@@ -19,6 +20,24 @@ export function miniBrowserCapabilities(args: string[] = []): WebdriverIO.Capabi
     browserName: 'MiniBrowser',
     'wdio:enforceWebDriverClassic': true,
     'webkitgtk:browserOptions': { binary: miniBrowserPath(), args: ['--automation', ...args] },
+  } as WebdriverIO.Capabilities
+}
+
+/**
+ * Capabilities for a session of test/webkit-browser.py: WebKitGTK like MiniBrowser, but keeping
+ * its website data in `profileDir`, so that data outlives the session (MiniBrowser's automation
+ * sessions are ephemeral). Ending the session and starting another on the same folder is a
+ * browser restart.
+ */
+export function persistentBrowserCapabilities(profileDir: string): WebdriverIO.Capabilities {
+  return {
+    // The driver matches this against the name the browser gives itself.
+    browserName: 'warren-webkit',
+    'wdio:enforceWebDriverClassic': true,
+    'webkitgtk:browserOptions': {
+      binary: fileURLToPath(new URL('./webkit-browser.py', import.meta.url)),
+      args: ['--automation', `--profile=${profileDir}`],
+    },
   } as WebdriverIO.Capabilities
 }
 

@@ -57,8 +57,11 @@ export interface Harness {
   openPage(path: string): Promise<Page>
   /** A Chrome DevTools Protocol session attached to `page` (Target.*, Page.crash, Storage.* ...); Chromium only. */
   cdp(page: Page): Promise<CDPSession>
-  /** Closes the whole browser and relaunches it on the same profile: a cold start for durability tests. */
-  restartBrowser(): Promise<BrowserContext>
+  /**
+   * Closes the whole browser and relaunches it on the same profile: a cold start for durability
+   * tests. `firefoxPrefs` replace the ones given at start for this and later launches.
+   */
+  restartBrowser(changes?: { firefoxPrefs?: Record<string, string | number | boolean> }): Promise<BrowserContext>
   /** Closes the browser and the server and deletes the build and the profile. */
   close(): Promise<void>
 }
@@ -144,7 +147,8 @@ async function launch(profileDir: string, options: HarnessOptions): Promise<Brow
   })
 }
 
-export async function startHarness(options: HarnessOptions): Promise<Harness> {
+export async function startHarness(initial: HarnessOptions): Promise<Harness> {
+  let options = initial
   const echo = options.echoConsole ?? process.env.WARREN_E2E_DEBUG === '1'
   const outDir = await buildPages(options.pages, options.root)
   const { server, baseUrl } = await serveStatic(outDir)
@@ -204,9 +208,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (!hasCdp) throw new Error(`CDP is Chromium's: this test cannot run in ${engine}`)
       return context.newCDPSession(page)
     },
-    async restartBrowser() {
+    async restartBrowser(changes) {
       await context.close()
       taken = new WeakSet<Page>()
+      if (changes?.firefoxPrefs) options = { ...options, firefoxPrefs: changes.firefoxPrefs }
       context = await launch(profileDir, options)
       return context
     },

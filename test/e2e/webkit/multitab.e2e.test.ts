@@ -1,14 +1,15 @@
 // The multi-tab essentials in WebKitGTK (MiniBrowser over classic WebDriver, two windows of one
 // session share one SharedWorker): a work queue across tabs, redelivery when a tab closes, and
-// durable messages across a broker restart. MiniBrowser's automation sessions keep no profile
-// on disk (every session starts with empty storage), so the restart here is the SharedWorker's
-// (every client window closed), not the browser's; a browser restart is tested in Chromium
-// and Firefox (test/e2e/durability).
+// durable messages across a broker restart and across a browser restart. MiniBrowser keeps
+// every automation session on ephemeral storage, so the browser restart runs in
+// test/webkit-browser.py (the same WebKitGTK, with a profile folder).
 import type { Server } from 'node:http'
-import { rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { remote } from 'webdriverio'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { miniBrowserCapabilities, startWebKitDriver, type WebKitDriver } from '../../webkit.js'
+import { miniBrowserCapabilities, persistentBrowserCapabilities, startWebKitDriver, type WebKitDriver } from '../../webkit.js'
 import { buildPages, serveStatic } from '../harness.js'
 
 const PAGE = 'shared/api.html'
@@ -128,4 +129,38 @@ describe('multi-tab essentials in WebKitGTK', () => {
     expect(recovered.map((m) => m.body)).toEqual(Array.from({ length: 200 }, (_, i) => i))
     await closeTab(second.handle)
   })
+
+  it('persistent messages in a durable queue survive a browser restart on the same profile', async () => {
+    const profile = await mkdtemp(join(tmpdir(), 'warren-webkit-profile-'))
+    // A driver of its own: WebKitWebDriver serves one session at a time, and MiniBrowser's is open.
+    const own = await startWebKitDriver()
+    const session = () => remote({ hostname: own.hostname, port: own.port, logLevel: 'silent', capabilities: persistentBrowserCapabilities(profile) })
+    const open = async (b: WebdriverIO.Browser) => {
+      await b.url(`${baseUrl}/${PAGE}`)
+      const conn = (await b.execute(() => window.api.open())) as Opened | { error: unknown }
+      if ('error' in conn) throw new Error(`open failed: ${JSON.stringify(conn.error)}`)
+      return conn
+    }
+    try {
+      const before = await session()
+      const first = await open(before)
+      expect((await before.execute((id) => window.api.publishMany(id, 'wk-restart', 100), first.id)).outcomes).toEqual({ confirmed: 100 })
+      // Ending the session ends the browser: the broker's memory is gone, its IndexedDB stays.
+      await before.deleteSession()
+
+      const after = await session()
+      const second = await open(after)
+      expect(second.epoch).toBeGreaterThan(first.epoch)
+      expect(await after.execute((id) => window.api.counts(id, 'wk-restart'), second.id)).toEqual({ messageCount: 100, consumerCount: 0 })
+      await after.execute((id) => window.api.work(id, 'wk-restart', 'recovered', { prefetch: 50 }), second.id)
+      await expect.poll(async () => (await after.execute(() => window.api.seen('recovered'))).length, { timeout: 15_000, interval: 100 }).toBe(100)
+      const recovered = (await after.execute(() => window.api.seen('recovered'))) as Seen[]
+      expect(recovered.map((m) => m.body)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+      await after.deleteSession()
+    } finally {
+      await own.stop()
+      await rm(profile, { recursive: true, force: true })
+    }
+    // Two browser launches, each a GTK and WebKit cold start: 10-25 s apiece on a loaded machine.
+  }, 120_000)
 })
