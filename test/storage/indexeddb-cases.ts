@@ -63,7 +63,7 @@ export async function createV1Database(factory: IDBFactory, name: string): Promi
   db.close()
 }
 
-const STORES_V3 = ['bindings', 'exchanges', 'messages', 'meta', 'queues', 'streamEntries', 'streamSegments']
+const STORES_V4 = ['bindings', 'chunks', 'exchanges', 'heads', 'meta', 'queues', 'streamEntries', 'streamSegments']
 
 /** Builds a database in the documented schema v2 layout, by hand, with raw IndexedDB. */
 export async function createV2Database(factory: IDBFactory, name: string): Promise<void> {
@@ -156,7 +156,7 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       raw.close()
       expect(Object.fromEntries(keys.map((k, i) => [k, values[i]]))).toEqual({
         epoch: 1,
-        schemaVersion: 3,
+        schemaVersion: 4,
         'q:a': { count: 1, lastSeq: 5 },
         'q:b:c': { count: 1, lastSeq: 2 },
       })
@@ -187,8 +187,8 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect(await s.countMessages('jobs:x')).toBe(7)
       await s.close()
       const raw = await openRaw(env.factory(), dbName)
-      expect(raw.version).toBe(3)
-      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
+      expect(raw.version).toBe(4)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
       raw.close()
     })
 
@@ -209,8 +209,8 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect((await s.loadDefinitions()).bindings).toEqual([])
       await s.close()
       const raw = await openRaw(env.factory(), dbName)
-      expect(raw.version).toBe(3)
-      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
+      expect(raw.version).toBe(4)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
       raw.close()
     })
 
