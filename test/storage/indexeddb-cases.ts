@@ -87,6 +87,70 @@ export async function createV2Database(factory: IDBFactory, name: string): Promi
   db.close()
 }
 
+/**
+ * What a v2 or v3 database held, message by message: several queues, more messages than one
+ * chunk takes (MIGRATION_CHUNK), gaps left by acks, priorities, headers, redelivery and
+ * delivery counts, publish ids, expiry, a delayed exchange's held message, and a queue
+ * whose messages were all acked (only its counter is left).
+ */
+export function legacyMessages(): StoredMessage[] {
+  const out: StoredMessage[] = []
+  // 'big': 2,500 seqs with every 7th acked (gone from the store).
+  for (let seq = 1; seq <= 2500; seq++) {
+    if (seq % 7 === 0) continue
+    out.push(message('big', seq, {
+      properties: { deliveryMode: 2, priority: seq % 10, headers: { n: seq, tag: `t${seq % 3}`, nested: { a: [seq, 'x'] } } },
+      redelivered: seq % 5 === 0,
+      deliveryCount: seq % 4,
+      ...(seq % 11 === 0 ? { publishId: `pub-${seq}` } : {}),
+      ...(seq % 13 === 0 ? { expiresAt: 1_000_000 + seq } : {}),
+    }))
+  }
+  // 'prio': a priority queue with seqs far apart (transient messages took the seqs between).
+  for (const seq of [3, 40, 41, 900, 901, 5000]) {
+    out.push(message('prio', seq, { properties: { deliveryMode: 2, priority: seq % 7, headers: { 'x-first-death-reason': 'rejected' } } }))
+  }
+  out.push(message('_delayed:later', 8, { dueAt: 123_456 }))
+  return out
+}
+
+const LEGACY_COUNTERS: Record<string, { count: number; lastSeq: number }> = {
+  big: { count: 2500 - Math.floor(2500 / 7), lastSeq: 2503 }, // 2,501..2,503 were acked at the tail
+  prio: { count: 6, lastSeq: 5000 },
+  '_delayed:later': { count: 1, lastSeq: 8 },
+  drained: { count: 0, lastSeq: 77 },
+}
+
+/** Builds a database in the documented v2 (or v3, with the stream stores) layout, by hand, with raw IndexedDB. */
+export async function createLegacyDatabase(factory: IDBFactory, name: string, version: 2 | 3): Promise<void> {
+  const db = await openRaw(factory, name, version, (d) => {
+    d.createObjectStore('meta')
+    d.createObjectStore('exchanges', { keyPath: 'name' })
+    d.createObjectStore('queues', { keyPath: 'name' })
+    d.createObjectStore('bindings', { keyPath: ['source', 'destinationKind', 'destination', 'routingKey', 'argsKey'] })
+      .createIndex('byDestination', ['destinationKind', 'destination'])
+    d.createObjectStore('messages', { keyPath: ['queue', 'seq'] })
+    if (version === 3) {
+      d.createObjectStore('streamEntries', { keyPath: ['stream', 'offset'] })
+      d.createObjectStore('streamSegments', { keyPath: ['stream', 'firstOffset'] })
+    }
+  })
+  const stores = ['meta', 'queues', 'messages', ...(version === 3 ? ['streamEntries', 'streamSegments'] : [])]
+  const tx = db.transaction(stores, 'readwrite')
+  tx.objectStore('meta').put(5, 'epoch')
+  tx.objectStore('meta').put(version, 'schemaVersion')
+  for (const [q, c] of Object.entries(LEGACY_COUNTERS)) tx.objectStore('meta').put(c, `q:${q}`)
+  for (const q of ['big', 'prio', 'drained']) tx.objectStore('queues').put(queue(q, q === 'prio' ? { arguments: { 'x-max-priority': 10 } } : {}))
+  for (const m of legacyMessages()) tx.objectStore('messages').put(m)
+  if (version === 3) {
+    const append = streamAppend('events', 0, 4) as Extract<StorageOp, { kind: 'stream.append' }>
+    tx.objectStore('streamSegments').put(append.segment)
+    for (const e of append.entries) tx.objectStore('streamEntries').put(e)
+  }
+  await txDone(tx)
+  db.close()
+}
+
 export function indexedDBCases(name: string, env: IdbEnv): void {
   describe(`IndexedDBStorage: ${name}`, () => {
     const made: IndexedDBStorage[] = []
@@ -213,6 +277,58 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
       raw.close()
     })
+
+    for (const version of [2, 3] as const) {
+      it(`migrates a hand-built version ${version} database to packed chunks: every message, field, gap, counter and order`, async () => {
+        const dbName = env.uniqueName()
+        await createLegacyDatabase(env.factory(), dbName, version)
+        const s = make(dbName)
+        expect((await s.open()).epoch).toBe(6)
+        const expected = legacyMessages()
+        for (const q of ['big', 'prio', '_delayed:later']) {
+          const mine = expected.filter((m) => m.queue === q)
+          // All at once, and in pages that start inside a chunk.
+          expect(await s.loadMessages(q, 0, 10_000)).toEqual(mine)
+          const paged: StoredMessage[] = []
+          for (let after = 0; ; ) {
+            const page = await s.loadMessages(q, after, 333)
+            paged.push(...page)
+            if (page.length < 333) break
+            after = page[page.length - 1]!.seq
+          }
+          expect(paged).toEqual(mine)
+          expect(await s.countMessages(q)).toBe(LEGACY_COUNTERS[q]!.count)
+          expect(await s.lastSeq(q)).toBe(LEGACY_COUNTERS[q]!.lastSeq)
+        }
+        expect(await s.countMessages('drained')).toBe(0)
+        expect(await s.lastSeq('drained')).toBe(77)
+        if (version === 3) expect((await s.loadStreamEntries('events', 2, 10)).map((e) => e.offset)).toEqual([2, 3, 4])
+        // Acks and requeues on migrated chunks, kept across a reopen.
+        await s.apply([
+          { kind: 'message.delete', queue: 'big', seq: 1 },
+          { kind: 'message.deleteRange', queue: 'big', fromSeq: 1000, toSeq: 1999 },
+          { kind: 'message.update', queue: 'big', seq: 2, redelivered: true, deliveryCount: 9 },
+          { kind: 'message.put', message: message('big', 2504) },
+        ])
+        await s.close()
+        const again = make(dbName)
+        await again.open()
+        const after = expected.filter((m) => m.queue === 'big' && m.seq !== 1 && (m.seq < 1000 || m.seq > 1999))
+        after[0] = { ...after[0]!, redelivered: true, deliveryCount: 9 }
+        after.push(message('big', 2504))
+        expect(await again.loadMessages('big', 0, 10_000)).toEqual(after)
+        expect(await again.countMessages('big')).toBe(after.length)
+        expect(await again.lastSeq('big')).toBe(2504)
+        await again.close()
+        const raw = await openRaw(env.factory(), dbName)
+        expect(raw.version).toBe(4)
+        expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
+        // Packed: 'big' moved as chunks of up to MIGRATION_CHUNK messages, not one record each.
+        const chunkCount = await req(raw.transaction('chunks').objectStore('chunks').count(IDBKeyRange.bound(['big', -Infinity], ['big', Infinity])))
+        raw.close()
+        expect(chunkCount).toBeLessThanOrEqual(4)
+      })
+    }
 
     it('steps aside when another context deletes the database, and reopens lazily', async () => {
       const dbName = env.uniqueName()
