@@ -330,6 +330,55 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       })
     }
 
+    it('packs one group commit of a queue into one chunk, and acks rewrite heads, not messages', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      await Promise.all(Array.from({ length: 500 }, (_, i) => s.apply(putAll([message('q', i + 1)]))))
+      await s.apply(putAll([message('q', 501), message('other', 1)]))
+      const raw = await openRaw(env.factory(), dbName)
+      const stored = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+      raw.close()
+      expect(stored.map((c: { queue: string; messages: unknown[] }) => [c.queue, c.messages.length])).toEqual([['other', 1], ['q', 500], ['q', 1]])
+    })
+
+    it('compacts a chunk once three quarters of it are acked: same messages, updates kept, fewer bytes', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      await s.apply(putAll(Array.from({ length: 100 }, (_, i) => message('q', i + 1))))
+      await s.apply([
+        { kind: 'message.deleteRange', queue: 'q', fromSeq: 1, toSeq: 60 },
+        { kind: 'message.update', queue: 'q', seq: 90, redelivered: true, deliveryCount: 4 },
+      ])
+      const chunkMessages = async () => {
+        const raw = await openRaw(env.factory(), dbName)
+        const all = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+        raw.close()
+        return all.map((c: { id: number; messages: unknown[] }) => [c.id, c.messages.length])
+      }
+      expect(await chunkMessages()).toEqual([[0, 100]]) // 40 of 100 left: not yet
+      await s.apply(Array.from({ length: 16 }, (_, i): StorageOp => ({ kind: 'message.delete', queue: 'q', seq: 61 + 2 * i })))
+      await vi.waitFor(async () => expect(await chunkMessages()).toEqual([[1, 24]]))
+      const expected = Array.from({ length: 40 }, (_, i) => 61 + i)
+        .filter((seq) => seq > 92 || seq % 2 === 0)
+        .map((seq) => message('q', seq, seq === 90 ? { redelivered: true, deliveryCount: 4 } : {}))
+      expect(await s.loadMessages('q', 0, 100)).toEqual(expected)
+      expect(await s.loadMessages('q', 70, 3)).toEqual(expected.filter((m) => m.seq > 70).slice(0, 3))
+      // The compacted chunk takes acks and updates like any other, across a reopen.
+      await s.apply([
+        { kind: 'message.delete', queue: 'q', seq: 62 },
+        { kind: 'message.update', queue: 'q', seq: 100, redelivered: true, deliveryCount: 1 },
+      ])
+      await s.close()
+      const again = make(dbName)
+      await again.open()
+      expected.shift()
+      expected[expected.length - 1] = message('q', 100, { redelivered: true, deliveryCount: 1 })
+      expect(await again.loadMessages('q', 0, 100)).toEqual(expected)
+      expect(await again.countMessages('q')).toBe(23)
+    })
+
     it('steps aside when another context deletes the database, and reopens lazily', async () => {
       const dbName = env.uniqueName()
       const s = make(dbName)
