@@ -1,6 +1,7 @@
 // IndexedDB-specific tests that run both on fake-indexeddb (Node) and in real Chromium.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { IndexedDBStorage } from '../../src/storage/indexeddb/index.js'
+import { CHUNK_BYTES } from '../../src/storage/indexeddb/chunks.js'
 import { argsKey } from '../../src/storage/indexeddb/keys.js'
 import type { StorageOp, StoredMessage } from '../../src/storage/types.js'
 import { binding, exchange, message, putAll, queue, streamAppend } from './contract.js'
@@ -323,10 +324,10 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
         const raw = await openRaw(env.factory(), dbName)
         expect(raw.version).toBe(4)
         expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
-        // Packed: 'big' moved as chunks of up to MIGRATION_CHUNK messages, not one record each.
+        // Packed: 'big' moved as chunks of up to CHUNK_BYTES, not 2,000-odd records.
         const chunkCount = await req(raw.transaction('chunks').objectStore('chunks').count(IDBKeyRange.bound(['big', -Infinity], ['big', Infinity])))
         raw.close()
-        expect(chunkCount).toBeLessThanOrEqual(4)
+        expect(chunkCount).toBeLessThanOrEqual(Math.ceil(2500 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
       })
     }
 
@@ -339,7 +340,12 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       const raw = await openRaw(env.factory(), dbName)
       const stored = await req(raw.transaction('chunks').objectStore('chunks').getAll())
       raw.close()
-      expect(stored.map((c: { queue: string; messages: unknown[] }) => [c.queue, c.messages.length])).toEqual([['other', 1], ['q', 500], ['q', 1]])
+      const sizes = (q: string) => stored.filter((c: { queue: string }) => c.queue === q).map((c: { messages: unknown[] }) => c.messages.length)
+      expect(sizes('other')).toEqual([1])
+      // 500 in one commit: a few chunks (each kept under CHUNK_BYTES), then 1 for the next commit.
+      expect(sizes('q').reduce((a, b) => a + b)).toBe(501)
+      expect(sizes('q').length).toBe(Math.ceil(500 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
+      expect(sizes('q').at(-1)).toBe(1)
     })
 
     it('compacts a chunk once three quarters of it are acked: same messages, updates kept, fewer bytes', async () => {

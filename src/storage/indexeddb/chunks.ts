@@ -8,7 +8,43 @@
  * draft's changes only once the transaction has committed.
  */
 import type { StoredMessage } from '../types.js'
-import { headOf, type ChunkHead, type QueueCounter } from './schema.js'
+import type { ChunkHead, QueueCounter } from './schema.js'
+
+/**
+ * A chunk's messages stay under about this many bytes. Chromium stores a value over 64 KiB
+ * as a blob file beside its database, where the origin's quota is not checked at commit:
+ * a full disk must still fail the write (and nack the publish), so chunks stay inline.
+ */
+export const CHUNK_BYTES = 48 * 1024
+/** Bytes a message costs in a chunk besides its body: fields, properties (an estimate). */
+const MESSAGE_OVERHEAD = 256
+
+/** Splits messages (ascending) into runs that each fit in a chunk. */
+export function packBySize(messages: readonly StoredMessage[]): StoredMessage[][] {
+  const runs: StoredMessage[][] = []
+  let run: StoredMessage[] = []
+  let bytes = 0
+  for (const m of messages) {
+    const cost = (Number.isFinite(m.size) && m.size > 0 ? m.size : 0) + MESSAGE_OVERHEAD
+    if (run.length > 0 && bytes + cost > CHUNK_BYTES) {
+      runs.push(run)
+      run = []
+      bytes = 0
+    }
+    run.push(m)
+    bytes += cost
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
+}
+
+/** The head of a chunk written whole (nothing gone yet). */
+export function headOf(queue: string, id: number, messages: readonly StoredMessage[]): ChunkHead {
+  const first = messages[0]!.seq
+  const head: ChunkHead = { queue, id, first, n: messages.length, live: messages.length }
+  if (messages[messages.length - 1]!.seq - first !== messages.length - 1) head.seqs = messages.map((m) => m.seq)
+  return head
+}
 
 /** A chunk at least this big is compacted once no more than a quarter of it is left. */
 export const COMPACT_MIN_MESSAGES = 32
@@ -130,8 +166,8 @@ export class QueueDraft {
   readonly fresh = new Map<number, StoredMessage>()
   count: number
   lastSeq: number
-  /** The new chunk's head, once finish() built it. */
-  added: ChunkHead | undefined
+  /** The new chunks' heads, once freshChunks() built them. */
+  readonly added: ChunkHead[] = []
 
   constructor(readonly base: QueueChunks) {
     this.count = base.count
@@ -199,9 +235,9 @@ export class QueueDraft {
     this.lastSeq = 0
   }
 
-  /** Builds the new chunk from this batch's puts (ascending by seq), if any. */
-  freshChunk(): StoredMessage[] | undefined {
-    if (this.fresh.size === 0) return undefined
+  /** The new chunks for this batch's puts (ascending by seq): usually one. */
+  freshChunks(): Array<{ head: ChunkHead; messages: StoredMessage[] }> {
+    if (this.fresh.size === 0) return []
     const messages = [...this.fresh.values()]
     for (let i = 1; i < messages.length; i++) {
       if (messages[i]!.seq < messages[i - 1]!.seq) {
@@ -209,8 +245,11 @@ export class QueueDraft {
         break
       }
     }
-    this.added = headOf(this.base.queue, this.base.nextId++, messages)
-    return messages
+    return packBySize(messages).map((run) => {
+      const head = headOf(this.base.queue, this.base.nextId++, run)
+      this.added.push(head)
+      return { head, messages: run }
+    })
   }
 
   /** After the commit: the index becomes what this batch wrote. */
@@ -225,7 +264,7 @@ export class QueueDraft {
       if (head.live === 0) emptied.add(id)
     }
     q.remove(emptied)
-    if (this.added) q.add(this.added)
+    for (const head of this.added) q.add(head)
     q.count = this.count
     q.lastSeq = this.lastSeq
   }

@@ -38,6 +38,7 @@
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb'
 import type { StoredBinding, StoredExchange, StoredMessage, StoredQueue, StoredStreamEntry, StoredStreamSegment } from '../types.js'
+import { headOf, packBySize } from './chunks.js'
 import { argsKey } from './keys.js'
 
 export const SCHEMA_VERSION = 4
@@ -181,9 +182,11 @@ async function migrateToChunks(
   const flush = () => {
     if (pending.length === 0) return
     const queue = pending[0]!.queue
-    quiet(chunks.put({ queue, id, messages: pending }))
-    quiet(heads.put(headOf(queue, id, pending)))
-    id++
+    for (const run of packBySize(pending)) {
+      quiet(chunks.put({ queue, id, messages: run }))
+      quiet(heads.put(headOf(queue, id, run)))
+      id++
+    }
     pending = []
   }
   // Key order: queue, then seq. Counters keep lastSeq (seqs are never reused); count is recounted.
@@ -211,14 +214,6 @@ async function migrateToChunks(
     if (typeof before === 'object') quiet(meta.put({ count: 0, lastSeq: before.lastSeq }, key))
   }
   ;(db as unknown as IDBPDatabase<V3Schema>).deleteObjectStore('messages')
-}
-
-/** The head of a chunk written whole (nothing gone yet). */
-export function headOf(queue: string, id: number, messages: readonly StoredMessage[]): ChunkHead {
-  const first = messages[0]!.seq
-  const head: ChunkHead = { queue, id, first, n: messages.length, live: messages.length }
-  if (messages[messages.length - 1]!.seq - first !== messages.length - 1) head.seqs = messages.map((m) => m.seq)
-  return head
 }
 
 /** v1 → v2: messages_v1 (string keys) → messages ([queue, seq]), counters, binding index. */

@@ -22,12 +22,11 @@ import {
 } from '../types.js'
 import { isDataError, toStorageFailure } from './errors.js'
 import { invalidOp } from './keys.js'
-import { isCompactable, liveMessages, QueueChunks } from './chunks.js'
+import { headOf, isCompactable, liveMessages, QueueChunks } from './chunks.js'
 import { openDatabase } from './open.js'
 import {
   counterRange,
   fromBindingRecord,
-  headOf,
   queueOfCounterKey,
   streamRange,
   type ChunkHead,

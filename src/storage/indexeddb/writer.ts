@@ -56,12 +56,12 @@ export class BatchWriter {
         chunks.delete([queue, id])
         heads.delete([queue, id])
       }
-      const messages = draft.freshChunk()
-      if (messages) {
-        chunks.put({ queue, id: draft.added!.id, messages })
-        heads.put(draft.added!)
+      const fresh = draft.freshChunks()
+      for (const { head, messages } of fresh) {
+        chunks.put({ queue, id: head.id, messages })
+        heads.put(head)
       }
-      if (draft.reset && draft.lastSeq === 0 && !messages) meta.delete(counterKey(queue))
+      if (draft.reset && draft.lastSeq === 0 && fresh.length === 0) meta.delete(counterKey(queue))
       else meta.put({ count: draft.count, lastSeq: draft.lastSeq }, counterKey(queue))
     }
   }
