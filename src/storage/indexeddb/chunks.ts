@@ -135,8 +135,11 @@ export class QueueChunks {
     }
     let at = this.heads.length
     while (at > 0 && this.heads[at - 1]!.first > head.first) at--
+    // A compacted chunk goes back where the original was, touching neither neighbour.
+    const prev = this.heads[at - 1]
+    const next = this.heads[at]
+    if ((prev && lastSeqOf(prev) >= head.first) || (next && next.first <= lastSeqOf(head))) this.disjoint = false
     this.heads.splice(at, 0, head)
-    this.disjoint = false
   }
 
   remove(ids: ReadonlySet<number>): void {

@@ -137,7 +137,8 @@ export class IndexedDBStorage implements Storage {
     if (!(limit > 0)) return this.read(async () => [])
     return this.read(async (db) => {
       // A chunk compacted (or emptied) between picking it and reading it: pick again.
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === 8) throw new StorageFailure('unknown', `a chunk of queue '${queue}' is missing from the database`)
         const q = this.index.get(queue)
         if (!q) return []
         const candidates = q.after(afterSeq)
