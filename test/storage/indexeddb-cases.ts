@@ -96,8 +96,8 @@ export async function createV2Database(factory: IDBFactory, name: string): Promi
  */
 export function legacyMessages(): StoredMessage[] {
   const out: StoredMessage[] = []
-  // 'big': 2,500 seqs with every 7th acked (gone from the store).
-  for (let seq = 1; seq <= 2500; seq++) {
+  // 'big': 1,200 seqs with every 7th acked (gone from the store).
+  for (let seq = 1; seq <= 1200; seq++) {
     if (seq % 7 === 0) continue
     out.push(message('big', seq, {
       properties: { deliveryMode: 2, priority: seq % 10, headers: { n: seq, tag: `t${seq % 3}`, nested: { a: [seq, 'x'] } } },
@@ -116,7 +116,7 @@ export function legacyMessages(): StoredMessage[] {
 }
 
 const LEGACY_COUNTERS: Record<string, { count: number; lastSeq: number }> = {
-  big: { count: 2500 - Math.floor(2500 / 7), lastSeq: 2503 }, // 2,501..2,503 were acked at the tail
+  big: { count: 1200 - Math.floor(1200 / 7), lastSeq: 1203 }, // 1,201..1,203 were acked at the tail
   prio: { count: 6, lastSeq: 5000 },
   '_delayed:later': { count: 1, lastSeq: 8 },
   drained: { count: 0, lastSeq: 77 },
@@ -307,28 +307,28 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
         // Acks and requeues on migrated chunks, kept across a reopen.
         await s.apply([
           { kind: 'message.delete', queue: 'big', seq: 1 },
-          { kind: 'message.deleteRange', queue: 'big', fromSeq: 1000, toSeq: 1999 },
+          { kind: 'message.deleteRange', queue: 'big', fromSeq: 500, toSeq: 999 },
           { kind: 'message.update', queue: 'big', seq: 2, redelivered: true, deliveryCount: 9 },
-          { kind: 'message.put', message: message('big', 2504) },
+          { kind: 'message.put', message: message('big', 1204) },
         ])
         await s.close()
         const again = make(dbName)
         await again.open()
-        const after = expected.filter((m) => m.queue === 'big' && m.seq !== 1 && (m.seq < 1000 || m.seq > 1999))
+        const after = expected.filter((m) => m.queue === 'big' && m.seq !== 1 && (m.seq < 500 || m.seq > 999))
         after[0] = { ...after[0]!, redelivered: true, deliveryCount: 9 }
-        after.push(message('big', 2504))
+        after.push(message('big', 1204))
         expect(await again.loadMessages('big', 0, 10_000)).toEqual(after)
         expect(await again.countMessages('big')).toBe(after.length)
-        expect(await again.lastSeq('big')).toBe(2504)
+        expect(await again.lastSeq('big')).toBe(1204)
         await again.close()
         const raw = await openRaw(env.factory(), dbName)
         expect(raw.version).toBe(4)
         expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
-        // Packed: 'big' moved as chunks of up to CHUNK_BYTES, not 2,000-odd records.
+        // Packed: 'big' moved as chunks of up to CHUNK_BYTES, not 1,000-odd records.
         const chunkCount = await req(raw.transaction('chunks').objectStore('chunks').count(IDBKeyRange.bound(['big', -Infinity], ['big', Infinity])))
         raw.close()
-        expect(chunkCount).toBeLessThanOrEqual(Math.ceil(2500 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
-      })
+        expect(chunkCount).toBeLessThanOrEqual(Math.ceil(1200 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
+      }, 20_000)
     }
 
     it('packs one group commit of a queue into one chunk, and acks rewrite heads, not messages', async () => {

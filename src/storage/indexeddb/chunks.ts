@@ -179,6 +179,13 @@ export class QueueDraft {
 
   put(message: StoredMessage): void {
     const { seq } = message
+    if (seq > this.lastSeq) {
+      // Above every seq ever stored (the publish path): nothing to replace.
+      this.fresh.set(seq, message)
+      this.count++
+      this.lastSeq = seq
+      return
+    }
     if (!this.fresh.has(seq)) {
       // A re-put replaces: the older copy goes.
       if (!this.goneAt(seq)) this.count++
