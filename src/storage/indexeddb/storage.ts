@@ -22,6 +22,7 @@ import {
 } from '../types.js'
 import { isDataError, toStorageFailure } from './errors.js'
 import { invalidOp } from './keys.js'
+import { copyOps } from './copy.js'
 import { headOf, isCompactable, liveMessages, QueueChunks } from './chunks.js'
 import { openDatabase } from './open.js'
 import {
@@ -207,7 +208,7 @@ export class IndexedDBStorage implements Storage {
     try {
       // Copy now: the caller may change its objects before the batch is written.
       // A value that cannot be cloned fails this call alone, before it joins a batch.
-      copy = structuredClone(ops as StorageOp[])
+      copy = copyOps(ops)
     } catch (err) {
       return Promise.reject(toStorageFailure(err))
     }
