@@ -4,14 +4,15 @@
  *
  * Version 4 (current): messages packed, several to a record (see chunks.ts):
  *   chunks     keyPath [queue, id]: MessageChunk, the messages of one queue written by one
- *              group commit (or one compaction), in seq order. Written once, never updated.
+ *              group commit (or one compaction), in seq order, cut at CHUNK_BYTES (chunks.ts).
+ *              Written once, never updated.
  *   heads      keyPath [queue, id]: ChunkHead, what a chunk holds and which of its messages
  *              are gone (acked, purged) or updated (redelivered, delivery count). Small: all
  *              heads load at open, and an ack rewrites a head, not a message.
  *   A chunk and its head are deleted together once none of its messages is left; a chunk
  *   mostly gone is compacted into a new one (new id) in one transaction.
  *   meta, exchanges, queues, bindings, streamEntries, streamSegments as in v3.
- *   v3 → v4 moves `messages` into chunks of up to MIGRATION_CHUNK messages, then deletes it.
+ *   v3 → v4 moves `messages` into chunks (at most MIGRATION_CHUNK messages, CHUNK_BYTES), then deletes it.
  *
  * Version 3: version 2 plus the stream queues' logs:
  *   streamEntries   keyPath [stream, offset]: read lazily with getAll over a key range
