@@ -3,10 +3,9 @@
  * promise per put: this is the hot path).
  *
  * Message ops never read: they change per-queue drafts of the chunk index (chunks.ts), in
- * op order, and finish() writes the result: one new chunk per queue for the batch's puts
- * (a few if they exceed CHUNK_BYTES),
- * the heads whose messages went or changed, and the counters. A chunk none of whose
- * messages is left is deleted with its head.
+ * op order, and finish() writes the result: one new chunk per queue for the batch's puts (a
+ * few past CHUNK_BYTES), the heads whose messages went or changed, and the counters. A chunk
+ * none of whose messages is left is deleted with its head.
  *
  * Ordering: IndexedDB runs a transaction's requests in the order they are issued. Deleting
  * bindings found through the destination index reads before it writes; the ops after it
