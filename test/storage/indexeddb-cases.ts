@@ -385,6 +385,34 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect(await again.countMessages('q')).toBe(23)
     })
 
+    it('merges the small chunks of a publisher with one message in flight, so heads do not grow per message', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      for (let seq = 1; seq <= 150; seq++) await s.apply(putAll([message('q', seq)]))
+      await s.apply([{ kind: 'message.update', queue: 'q', seq: 7, redelivered: true, deliveryCount: 2 }, { kind: 'message.delete', queue: 'q', seq: 8 }])
+      const chunkSizes = async () => {
+        const raw = await openRaw(env.factory(), dbName)
+        const all = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+        raw.close()
+        return all.map((c: { messages: unknown[] }) => c.messages.length)
+      }
+      // 150 one-message commits: merged once 64 small chunks piled up, and again.
+      await vi.waitFor(async () => expect((await chunkSizes()).length).toBeLessThan(64))
+      const expected = Array.from({ length: 150 }, (_, i) => i + 1)
+        .filter((seq) => seq !== 8)
+        .map((seq) => message('q', seq, seq === 7 ? { redelivered: true, deliveryCount: 2 } : {}))
+      expect(await s.loadMessages('q', 0, 1000)).toEqual(expected)
+      expect(await s.loadMessages('q', 60, 10)).toEqual(expected.filter((m) => m.seq > 60).slice(0, 10))
+      expect(await s.countMessages('q')).toBe(149)
+      await s.close()
+      const again = make(dbName)
+      await again.open()
+      expect(await again.loadMessages('q', 0, 1000)).toEqual(expected)
+      expect(await again.countMessages('q')).toBe(149)
+      expect(await again.lastSeq('q')).toBe(150)
+    }, 20_000)
+
     it('steps aside when another context deletes the database, and reopens lazily', async () => {
       const dbName = env.uniqueName()
       const s = make(dbName)

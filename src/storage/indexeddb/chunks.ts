@@ -70,6 +70,30 @@ export function positionOf(h: ChunkHead, seq: number): number {
 
 export const isCompactable = (h: ChunkHead): boolean => h.live > 0 && h.n >= COMPACT_MIN_MESSAGES && h.live * 4 <= h.n
 
+/**
+ * Small chunks (a publisher with one message in flight writes one per message) are merged
+ * once a queue has MERGE_AT of them: every head stays in memory, so a backlog written one
+ * message at a time must not cost a head per message.
+ */
+export const SMALL_CHUNK = 32
+export const MERGE_AT = 64
+/** Heads one merge takes at most. */
+const MERGE_MAX = 256
+const isSmall = (h: ChunkHead): boolean => h.n < SMALL_CHUNK
+
+/** The first run of adjacent small chunks worth merging (2 or more), or undefined. */
+export function smallRun(q: QueueChunks): ChunkHead[] | undefined {
+  let run: ChunkHead[] = []
+  for (const h of q.heads) {
+    if (isSmall(h) && h.live > 0) {
+      run.push(h)
+      if (run.length >= MERGE_MAX) return run
+    } else if (run.length >= 2) return run
+    else run = []
+  }
+  return run.length >= 2 ? run : undefined
+}
+
 /** The chunks of one queue. */
 export class QueueChunks {
   /** Ascending by first seq. */
@@ -80,6 +104,10 @@ export class QueueChunks {
   count = 0
   lastSeq = 0
   nextId = 0
+  /** Heads under SMALL_CHUNK messages. */
+  small = 0
+  /** Merge once `small` reaches this (raised when a merge could not shrink anything). */
+  mergeAt = MERGE_AT
 
   constructor(readonly queue: string) {}
 
@@ -88,6 +116,7 @@ export class QueueChunks {
     q.heads = heads.sort((a, b) => a.first - b.first)
     for (const h of heads) {
       q.byId.set(h.id, h)
+      if (isSmall(h)) q.small++
       q.count += h.live
       q.nextId = Math.max(q.nextId, h.id + 1)
     }
@@ -127,6 +156,7 @@ export class QueueChunks {
 
   add(head: ChunkHead): void {
     this.byId.set(head.id, head)
+    if (isSmall(head)) this.small++
     this.count += head.live
     const last = this.heads[this.heads.length - 1]
     if (!last || head.first > lastSeqOf(last)) {
@@ -148,6 +178,7 @@ export class QueueChunks {
       const h = this.byId.get(id)
       if (!h) continue
       this.count -= h.live
+      if (isSmall(h)) this.small--
       this.byId.delete(id)
     }
     this.heads = this.heads.filter((h) => !ids.has(h.id))

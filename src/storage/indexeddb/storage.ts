@@ -23,7 +23,7 @@ import {
 import { isDataError, toStorageFailure } from './errors.js'
 import { invalidOp } from './keys.js'
 import { copyOps } from './copy.js'
-import { headOf, isCompactable, liveMessages, QueueChunks } from './chunks.js'
+import { headOf, isCompactable, liveMessages, MERGE_AT, packBySize, QueueChunks, smallRun } from './chunks.js'
 import { openDatabase } from './open.js'
 import {
   counterRange,
@@ -85,6 +85,8 @@ export class IndexedDBStorage implements Storage {
   private index = new Map<string, QueueChunks>()
   /** Heads that may be worth compacting, by queue. */
   private compactable = new Map<string, Set<number>>()
+  /** Queues with enough small chunks to merge. */
+  private mergeable = new Set<string>()
   private readonly probe: CompactionProbe | undefined
   private waiting: Pending[] = []
   private busy = false
@@ -230,6 +232,7 @@ export class IndexedDBStorage implements Storage {
     this.dropConnection()
     this.index = new Map()
     this.compactable = new Map()
+    this.mergeable = new Set()
     this.state = 'closed'
   }
 
@@ -242,7 +245,7 @@ export class IndexedDBStorage implements Storage {
           await this.commitBatch(batch)
         }
         // Idle: compact a few mostly-gone chunks, then look for new batches again.
-        if (this.compactable.size === 0 || this.state !== 'open' || !(await this.compactSome())) break
+        if ((this.compactable.size === 0 && this.mergeable.size === 0) || this.state !== 'open' || !(await this.compactSome())) break
       }
     } finally {
       this.busy = false
@@ -324,8 +327,14 @@ export class IndexedDBStorage implements Storage {
     for (const draft of writer.touched()) {
       for (const head of draft.changed.values()) this.noteCompactable(head)
       if (draft.reset) this.compactable.delete(draft.base.queue)
+      this.noteMergeable(draft.base)
     }
     return undefined
+  }
+
+  private noteMergeable(q: QueueChunks): void {
+    if (q.small >= q.mergeAt && this.index.get(q.queue) === q) this.mergeable.add(q.queue)
+    else this.mergeable.delete(q.queue)
   }
 
   private noteCompactable(head: ChunkHead): void {
@@ -337,63 +346,103 @@ export class IndexedDBStorage implements Storage {
   }
 
   /**
-   * Rewrites up to COMPACT_PER_TX mostly-gone chunks, each as a new chunk of its messages
-   * left (updates applied), in ONE transaction with the deletes of the old ones: a crash at
-   * any point leaves either the old chunks or the new ones. Returns whether it did any.
+   * Rewrites up to COMPACT_PER_TX mostly-gone chunks (each as a new chunk of its messages
+   * left, updates applied), or merges a run of small chunks, in ONE transaction with the
+   * deletes of the old ones: a crash at any point leaves either the old chunks or the new
+   * ones. Returns whether it did any.
    */
   private async compactSome(): Promise<boolean> {
-    const picked: ChunkHead[] = []
+    const groups: ChunkHead[][] = []
     for (const [queue, ids] of this.compactable) {
       for (const id of ids) {
         const head = this.index.get(queue)?.byId.get(id)
-        if (head && isCompactable(head)) picked.push(head)
+        if (head && isCompactable(head)) groups.push([head])
         else ids.delete(id)
-        if (picked.length >= COMPACT_PER_TX) break
+        if (groups.length >= COMPACT_PER_TX) break
       }
       if (ids.size === 0) this.compactable.delete(queue)
-      if (picked.length >= COMPACT_PER_TX) break
+      if (groups.length >= COMPACT_PER_TX) break
     }
-    if (picked.length === 0) return false
+    let merging: QueueChunks | undefined
+    if (groups.length === 0) {
+      for (const queue of this.mergeable) {
+        const q = this.index.get(queue)
+        const run = q && smallRun(q)
+        if (run) {
+          merging = q
+          groups.push(run)
+          break
+        }
+        if (q) q.mergeAt = q.small + MERGE_AT
+        this.mergeable.delete(queue)
+      }
+    }
+    if (groups.length === 0) return false
+    const forget = () => {
+      for (const group of groups) for (const old of group) this.compactable.get(old.queue)?.delete(old.id)
+    }
     try {
       const db = this.db ?? (await this.connect())
       const tx = unwrap(db.transaction(['chunks', 'heads'], 'readwrite', { durability: this.durability }))
       const done = transactionDone(tx)
       const chunks = tx.objectStore('chunks')
       const heads = tx.objectStore('heads')
-      const replaced: Array<{ old: ChunkHead; head: ChunkHead }> = []
+      const replaced: Array<{ old: ChunkHead[]; added: ChunkHead[] }> = []
       try {
-        const bodies = await Promise.all(picked.map((h) => request(chunks.get([h.queue, h.id]) as IDBRequest<MessageChunk | undefined>)))
+        const bodies = await Promise.all(
+          groups.map((group) => Promise.all(group.map((h) => request(chunks.get([h.queue, h.id]) as IDBRequest<MessageChunk | undefined>)))),
+        )
         await this.pause(tx, 'read')
-        for (let i = 0; i < picked.length; i++) {
-          const old = picked[i]!
-          const q = this.index.get(old.queue)!
-          const left = bodies[i] ? liveMessages(old, bodies[i]!.messages) : []
-          if (left.length === 0) continue
-          const head = headOf(old.queue, q.nextId++, left)
-          chunks.put({ queue: old.queue, id: head.id, messages: left })
-          heads.put(head)
-          replaced.push({ old, head })
+        for (let i = 0; i < groups.length; i++) {
+          const group = groups[i]!
+          const queue = group[0]!.queue
+          const q = this.index.get(queue)!
+          const left: StoredMessage[] = []
+          group.forEach((h, j) => {
+            const body = bodies[i]![j]
+            if (body) for (const m of liveMessages(h, body.messages)) left.push(m)
+          })
+          left.sort((a, b) => a.seq - b.seq)
+          const runs = left.length > 0 ? packBySize(left) : []
+          // A merge that would not shrink the run is not worth its writes.
+          if (group.length > 1 && runs.length >= group.length) {
+            q.mergeAt = q.small + MERGE_AT
+            continue
+          }
+          const added = runs.map((run) => {
+            const head = headOf(queue, q.nextId++, run)
+            chunks.put({ queue, id: head.id, messages: run })
+            heads.put(head)
+            return head
+          })
+          replaced.push({ old: group, added })
         }
         await this.pause(tx, 'written')
         for (const { old } of replaced) {
-          chunks.delete([old.queue, old.id])
-          heads.delete([old.queue, old.id])
+          for (const h of old) {
+            chunks.delete([h.queue, h.id])
+            heads.delete([h.queue, h.id])
+          }
         }
       } catch (err) {
         throw await abortAndExplain(tx, done, err)
       }
       await done
-      for (const { old, head } of replaced) {
-        const q = this.index.get(old.queue)
-        q?.remove(new Set([old.id]))
-        q?.add(head)
-        this.compactable.get(old.queue)?.delete(old.id)
+      for (const { old, added } of replaced) {
+        const q = this.index.get(old[0]!.queue)
+        q?.remove(new Set(old.map((h) => h.id)))
+        for (const head of added) q?.add(head)
       }
-      for (const old of picked) this.compactable.get(old.queue)?.delete(old.id)
-      return true
+      forget()
+      if (merging) this.noteMergeable(merging)
+      return replaced.length > 0 || this.compactable.size > 0 || this.mergeable.size > 0
     } catch {
       // Compaction is an optimisation: on failure the old chunks stay as they were.
-      for (const old of picked) this.compactable.get(old.queue)?.delete(old.id)
+      forget()
+      if (merging) {
+        merging.mergeAt = merging.small + MERGE_AT
+        this.mergeable.delete(merging.queue)
+      }
       return false
     }
   }
@@ -469,6 +518,7 @@ export class IndexedDBStorage implements Storage {
           this.index.set(queue, QueueChunks.load(queue, byQueue.get(queue) ?? [], counters.get(queue)))
         }
         for (const head of heads) this.noteCompactable(head)
+        for (const q of this.index.values()) this.noteMergeable(q)
         this.db = db
         return db
       } finally {
