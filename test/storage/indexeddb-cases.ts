@@ -1,6 +1,7 @@
 // IndexedDB-specific tests that run both on fake-indexeddb (Node) and in real Chromium.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { IndexedDBStorage } from '../../src/storage/indexeddb/index.js'
+import { CHUNK_BYTES } from '../../src/storage/indexeddb/chunks.js'
 import { argsKey } from '../../src/storage/indexeddb/keys.js'
 import type { StorageOp, StoredMessage } from '../../src/storage/types.js'
 import { binding, exchange, message, putAll, queue, streamAppend } from './contract.js'
@@ -63,7 +64,7 @@ export async function createV1Database(factory: IDBFactory, name: string): Promi
   db.close()
 }
 
-const STORES_V3 = ['bindings', 'exchanges', 'messages', 'meta', 'queues', 'streamEntries', 'streamSegments']
+const STORES_V4 = ['bindings', 'chunks', 'exchanges', 'heads', 'meta', 'queues', 'streamEntries', 'streamSegments']
 
 /** Builds a database in the documented schema v2 layout, by hand, with raw IndexedDB. */
 export async function createV2Database(factory: IDBFactory, name: string): Promise<void> {
@@ -83,6 +84,70 @@ export async function createV2Database(factory: IDBFactory, name: string): Promi
   const b = binding('amq.direct', 'orders', 'o')
   tx.objectStore('bindings').put({ ...b, argsKey: argsKey(b.arguments) })
   for (const seq of [1, 2, 3]) tx.objectStore('messages').put(message('orders', seq))
+  await txDone(tx)
+  db.close()
+}
+
+/**
+ * What a v2 or v3 database held, message by message: several queues, more messages than one
+ * chunk takes (MIGRATION_CHUNK), gaps left by acks, priorities, headers, redelivery and
+ * delivery counts, publish ids, expiry, a delayed exchange's held message, and a queue
+ * whose messages were all acked (only its counter is left).
+ */
+export function legacyMessages(): StoredMessage[] {
+  const out: StoredMessage[] = []
+  // 'big': 1,200 seqs with every 7th acked (gone from the store).
+  for (let seq = 1; seq <= 1200; seq++) {
+    if (seq % 7 === 0) continue
+    out.push(message('big', seq, {
+      properties: { deliveryMode: 2, priority: seq % 10, headers: { n: seq, tag: `t${seq % 3}`, nested: { a: [seq, 'x'] } } },
+      redelivered: seq % 5 === 0,
+      deliveryCount: seq % 4,
+      ...(seq % 11 === 0 ? { publishId: `pub-${seq}` } : {}),
+      ...(seq % 13 === 0 ? { expiresAt: 1_000_000 + seq } : {}),
+    }))
+  }
+  // 'prio': a priority queue with seqs far apart (transient messages took the seqs between).
+  for (const seq of [3, 40, 41, 900, 901, 5000]) {
+    out.push(message('prio', seq, { properties: { deliveryMode: 2, priority: seq % 7, headers: { 'x-first-death-reason': 'rejected' } } }))
+  }
+  out.push(message('_delayed:later', 8, { dueAt: 123_456 }))
+  return out
+}
+
+const LEGACY_COUNTERS: Record<string, { count: number; lastSeq: number }> = {
+  big: { count: 1200 - Math.floor(1200 / 7), lastSeq: 1203 }, // 1,201..1,203 were acked at the tail
+  prio: { count: 6, lastSeq: 5000 },
+  '_delayed:later': { count: 1, lastSeq: 8 },
+  drained: { count: 0, lastSeq: 77 },
+}
+
+/** Builds a database in the documented v2 (or v3, with the stream stores) layout, by hand, with raw IndexedDB. */
+export async function createLegacyDatabase(factory: IDBFactory, name: string, version: 2 | 3): Promise<void> {
+  const db = await openRaw(factory, name, version, (d) => {
+    d.createObjectStore('meta')
+    d.createObjectStore('exchanges', { keyPath: 'name' })
+    d.createObjectStore('queues', { keyPath: 'name' })
+    d.createObjectStore('bindings', { keyPath: ['source', 'destinationKind', 'destination', 'routingKey', 'argsKey'] })
+      .createIndex('byDestination', ['destinationKind', 'destination'])
+    d.createObjectStore('messages', { keyPath: ['queue', 'seq'] })
+    if (version === 3) {
+      d.createObjectStore('streamEntries', { keyPath: ['stream', 'offset'] })
+      d.createObjectStore('streamSegments', { keyPath: ['stream', 'firstOffset'] })
+    }
+  })
+  const stores = ['meta', 'queues', 'messages', ...(version === 3 ? ['streamEntries', 'streamSegments'] : [])]
+  const tx = db.transaction(stores, 'readwrite')
+  tx.objectStore('meta').put(5, 'epoch')
+  tx.objectStore('meta').put(version, 'schemaVersion')
+  for (const [q, c] of Object.entries(LEGACY_COUNTERS)) tx.objectStore('meta').put(c, `q:${q}`)
+  for (const q of ['big', 'prio', 'drained']) tx.objectStore('queues').put(queue(q, q === 'prio' ? { arguments: { 'x-max-priority': 10 } } : {}))
+  for (const m of legacyMessages()) tx.objectStore('messages').put(m)
+  if (version === 3) {
+    const append = streamAppend('events', 0, 4) as Extract<StorageOp, { kind: 'stream.append' }>
+    tx.objectStore('streamSegments').put(append.segment)
+    for (const e of append.entries) tx.objectStore('streamEntries').put(e)
+  }
   await txDone(tx)
   db.close()
 }
@@ -156,7 +221,7 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       raw.close()
       expect(Object.fromEntries(keys.map((k, i) => [k, values[i]]))).toEqual({
         epoch: 1,
-        schemaVersion: 3,
+        schemaVersion: 4,
         'q:a': { count: 1, lastSeq: 5 },
         'q:b:c': { count: 1, lastSeq: 2 },
       })
@@ -187,8 +252,8 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect(await s.countMessages('jobs:x')).toBe(7)
       await s.close()
       const raw = await openRaw(env.factory(), dbName)
-      expect(raw.version).toBe(3)
-      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
+      expect(raw.version).toBe(4)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
       raw.close()
     })
 
@@ -209,10 +274,144 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect((await s.loadDefinitions()).bindings).toEqual([])
       await s.close()
       const raw = await openRaw(env.factory(), dbName)
-      expect(raw.version).toBe(3)
-      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V3)
+      expect(raw.version).toBe(4)
+      expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
       raw.close()
     })
+
+    for (const version of [2, 3] as const) {
+      it(`migrates a hand-built version ${version} database to packed chunks: every message, field, gap, counter and order`, async () => {
+        const dbName = env.uniqueName()
+        await createLegacyDatabase(env.factory(), dbName, version)
+        const s = make(dbName)
+        expect((await s.open()).epoch).toBe(6)
+        const expected = legacyMessages()
+        for (const q of ['big', 'prio', '_delayed:later']) {
+          const mine = expected.filter((m) => m.queue === q)
+          // All at once, and in pages that start inside a chunk.
+          expect(await s.loadMessages(q, 0, 10_000)).toEqual(mine)
+          const paged: StoredMessage[] = []
+          for (let after = 0; ; ) {
+            const page = await s.loadMessages(q, after, 333)
+            paged.push(...page)
+            if (page.length < 333) break
+            after = page[page.length - 1]!.seq
+          }
+          expect(paged).toEqual(mine)
+          expect(await s.countMessages(q)).toBe(LEGACY_COUNTERS[q]!.count)
+          expect(await s.lastSeq(q)).toBe(LEGACY_COUNTERS[q]!.lastSeq)
+        }
+        expect(await s.countMessages('drained')).toBe(0)
+        expect(await s.lastSeq('drained')).toBe(77)
+        if (version === 3) expect((await s.loadStreamEntries('events', 2, 10)).map((e) => e.offset)).toEqual([2, 3, 4])
+        // Acks and requeues on migrated chunks, kept across a reopen.
+        await s.apply([
+          { kind: 'message.delete', queue: 'big', seq: 1 },
+          { kind: 'message.deleteRange', queue: 'big', fromSeq: 500, toSeq: 999 },
+          { kind: 'message.update', queue: 'big', seq: 2, redelivered: true, deliveryCount: 9 },
+          { kind: 'message.put', message: message('big', 1204) },
+        ])
+        await s.close()
+        const again = make(dbName)
+        await again.open()
+        const after = expected.filter((m) => m.queue === 'big' && m.seq !== 1 && (m.seq < 500 || m.seq > 999))
+        after[0] = { ...after[0]!, redelivered: true, deliveryCount: 9 }
+        after.push(message('big', 1204))
+        expect(await again.loadMessages('big', 0, 10_000)).toEqual(after)
+        expect(await again.countMessages('big')).toBe(after.length)
+        expect(await again.lastSeq('big')).toBe(1204)
+        await again.close()
+        const raw = await openRaw(env.factory(), dbName)
+        expect(raw.version).toBe(4)
+        expect([...raw.objectStoreNames].sort()).toEqual(STORES_V4)
+        // Packed: 'big' moved as chunks of up to CHUNK_BYTES, not 1,000-odd records.
+        const chunkCount = await req(raw.transaction('chunks').objectStore('chunks').count(IDBKeyRange.bound(['big', -Infinity], ['big', Infinity])))
+        raw.close()
+        expect(chunkCount).toBeLessThanOrEqual(Math.ceil(1200 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
+      }, 20_000)
+    }
+
+    it('packs one group commit of a queue into one chunk, and acks rewrite heads, not messages', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      await Promise.all(Array.from({ length: 500 }, (_, i) => s.apply(putAll([message('q', i + 1)]))))
+      await s.apply(putAll([message('q', 501), message('other', 1)]))
+      const raw = await openRaw(env.factory(), dbName)
+      const stored = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+      raw.close()
+      const sizes = (q: string) => stored.filter((c: { queue: string }) => c.queue === q).map((c: { messages: unknown[] }) => c.messages.length)
+      expect(sizes('other')).toEqual([1])
+      // 500 in one commit: a few chunks (each kept under CHUNK_BYTES), then 1 for the next commit.
+      expect(sizes('q').reduce((a, b) => a + b)).toBe(501)
+      expect(sizes('q').length).toBe(Math.ceil(500 / Math.floor(CHUNK_BYTES / (6 + 256))) + 1)
+      expect(sizes('q').at(-1)).toBe(1)
+    })
+
+    it('compacts a chunk once three quarters of it are acked: same messages, updates kept, fewer bytes', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      await s.apply(putAll(Array.from({ length: 100 }, (_, i) => message('q', i + 1))))
+      await s.apply([
+        { kind: 'message.deleteRange', queue: 'q', fromSeq: 1, toSeq: 60 },
+        { kind: 'message.update', queue: 'q', seq: 90, redelivered: true, deliveryCount: 4 },
+      ])
+      const chunkMessages = async () => {
+        const raw = await openRaw(env.factory(), dbName)
+        const all = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+        raw.close()
+        return all.map((c: { id: number; messages: unknown[] }) => [c.id, c.messages.length])
+      }
+      expect(await chunkMessages()).toEqual([[0, 100]]) // 40 of 100 left: not yet
+      await s.apply(Array.from({ length: 16 }, (_, i): StorageOp => ({ kind: 'message.delete', queue: 'q', seq: 61 + 2 * i })))
+      await vi.waitFor(async () => expect(await chunkMessages()).toEqual([[1, 24]]))
+      const expected = Array.from({ length: 40 }, (_, i) => 61 + i)
+        .filter((seq) => seq > 92 || seq % 2 === 0)
+        .map((seq) => message('q', seq, seq === 90 ? { redelivered: true, deliveryCount: 4 } : {}))
+      expect(await s.loadMessages('q', 0, 100)).toEqual(expected)
+      expect(await s.loadMessages('q', 70, 3)).toEqual(expected.filter((m) => m.seq > 70).slice(0, 3))
+      // The compacted chunk takes acks and updates like any other, across a reopen.
+      await s.apply([
+        { kind: 'message.delete', queue: 'q', seq: 62 },
+        { kind: 'message.update', queue: 'q', seq: 100, redelivered: true, deliveryCount: 1 },
+      ])
+      await s.close()
+      const again = make(dbName)
+      await again.open()
+      expected.shift()
+      expected[expected.length - 1] = message('q', 100, { redelivered: true, deliveryCount: 1 })
+      expect(await again.loadMessages('q', 0, 100)).toEqual(expected)
+      expect(await again.countMessages('q')).toBe(23)
+    })
+
+    it('merges the small chunks of a publisher with one message in flight, so heads do not grow per message', async () => {
+      const dbName = env.uniqueName()
+      const s = make(dbName)
+      await s.open()
+      for (let seq = 1; seq <= 150; seq++) await s.apply(putAll([message('q', seq)]))
+      await s.apply([{ kind: 'message.update', queue: 'q', seq: 7, redelivered: true, deliveryCount: 2 }, { kind: 'message.delete', queue: 'q', seq: 8 }])
+      const chunkSizes = async () => {
+        const raw = await openRaw(env.factory(), dbName)
+        const all = await req(raw.transaction('chunks').objectStore('chunks').getAll())
+        raw.close()
+        return all.map((c: { messages: unknown[] }) => c.messages.length)
+      }
+      // 150 one-message commits: merged once 64 small chunks piled up, and again.
+      await vi.waitFor(async () => expect((await chunkSizes()).length).toBeLessThan(64))
+      const expected = Array.from({ length: 150 }, (_, i) => i + 1)
+        .filter((seq) => seq !== 8)
+        .map((seq) => message('q', seq, seq === 7 ? { redelivered: true, deliveryCount: 2 } : {}))
+      expect(await s.loadMessages('q', 0, 1000)).toEqual(expected)
+      expect(await s.loadMessages('q', 60, 10)).toEqual(expected.filter((m) => m.seq > 60).slice(0, 10))
+      expect(await s.countMessages('q')).toBe(149)
+      await s.close()
+      const again = make(dbName)
+      await again.open()
+      expect(await again.loadMessages('q', 0, 1000)).toEqual(expected)
+      expect(await again.countMessages('q')).toBe(149)
+      expect(await again.lastSeq('q')).toBe(150)
+    }, 20_000)
 
     it('steps aside when another context deletes the database, and reopens lazily', async () => {
       const dbName = env.uniqueName()

@@ -1,5 +1,6 @@
 /**
- * Storage on IndexedDB: one database per vhost, group commit, counters in meta.
+ * Storage on IndexedDB: one database per vhost, group commit, messages packed into chunks
+ * (one per queue per commit) with their heads indexed in memory (chunks.ts), counters in meta.
  *
  * Group commit: apply() calls queue up; the batch closes at the next microtask and is
  * written in ONE readwrite transaction; every caller's promise settles at that
@@ -21,17 +22,32 @@ import {
 } from '../types.js'
 import { isDataError, toStorageFailure } from './errors.js'
 import { invalidOp } from './keys.js'
+import { copyOps } from './copy.js'
+import { headOf, isCompactable, liveMessages, MERGE_AT, packBySize, QueueChunks, smallRun } from './chunks.js'
 import { openDatabase } from './open.js'
 import {
   counterRange,
   fromBindingRecord,
-  messageRange,
   queueOfCounterKey,
   streamRange,
+  type ChunkHead,
+  type MessageChunk,
   type QueueCounter,
   type WarrenDatabase,
 } from './schema.js'
-import { BatchWriter, splitBatch, storesFor } from './writer.js'
+import { BatchWriter, request, storesFor } from './writer.js'
+
+/**
+ * Test only: called inside a compaction's transaction at `step`; the transaction is kept
+ * alive until the returned promise settles, so a test can kill the context right there.
+ * Only reachable through this symbol, which no host or option parser passes.
+ */
+export const COMPACTION_PROBE = Symbol('warren.compactionProbe')
+export type CompactionStep = 'read' | 'written'
+export type CompactionProbe = (step: CompactionStep) => Promise<void>
+
+/** Chunks one compaction transaction rewrites at most (it delays the next group commit). */
+const COMPACT_PER_TX = 8
 
 export interface IndexedDBStorageOptions {
   /** The vhost; the database is named `warren:<vhost>` unless `dbName` is given. */
@@ -41,6 +57,7 @@ export interface IndexedDBStorageOptions {
   /** IndexedDB factory (default: the global `indexedDB`); tests pass a fake one. */
   factory?: IDBFactory
   dbName?: string
+  [COMPACTION_PROBE]?: CompactionProbe
 }
 
 interface Pending {
@@ -64,8 +81,13 @@ export class IndexedDBStorage implements Storage {
   private state: State = 'new'
   private db: WarrenDatabase | undefined
   private connecting: Promise<WarrenDatabase> | undefined
-  /** Committed per-queue counters, loaded at connect and kept in step by every batch. */
-  private counters = new Map<string, QueueCounter>()
+  /** Committed chunk heads and counters per queue, loaded at connect and kept in step by every batch. */
+  private index = new Map<string, QueueChunks>()
+  /** Heads that may be worth compacting, by queue. */
+  private compactable = new Map<string, Set<number>>()
+  /** Queues with enough small chunks to merge. */
+  private mergeable = new Set<string>()
+  private readonly probe: CompactionProbe | undefined
   private waiting: Pending[] = []
   private busy = false
   private draining: Promise<void> = Promise.resolve()
@@ -74,6 +96,7 @@ export class IndexedDBStorage implements Storage {
     this.dbName = options.dbName ?? `warren:${options.vhost}`
     this.durability = options.durability ?? 'relaxed'
     this.factory = options.factory
+    this.probe = options[COMPACTION_PROBE]
   }
 
   async open(): Promise<{ epoch: number }> {
@@ -109,14 +132,52 @@ export class IndexedDBStorage implements Storage {
   }
 
   /**
-   * One getAll over [queue, afterSeq] exclusive .. [queue, Infinity]. Sees what is
-   * committed (or in a transaction created before this call), not apply() calls still
+   * Reads the chunks that hold the next `limit` seqs above `afterSeq` (known from the heads
+   * in memory) and keeps what is not gone. Sees what is committed, not apply() calls still
    * waiting for their batch.
    */
   loadMessages(queue: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
     if (!(limit > 0)) return this.read(async () => [])
-    const count = Number.isFinite(limit) ? Math.floor(limit) : undefined
-    return this.read((db) => db.getAll('messages', messageRange(queue, afterSeq), count))
+    return this.read(async (db) => {
+      // A chunk compacted (or emptied) between picking it and reading it: pick again.
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === 8) throw new StorageFailure('unknown', `a chunk of queue '${queue}' is missing from the database`)
+        const q = this.index.get(queue)
+        if (!q) return []
+        const candidates = q.after(afterSeq)
+        let picked = candidates
+        if (q.disjoint) {
+          // Ascending and disjoint: enough chunks to hold `limit` messages above afterSeq
+          // (the first may hold seqs at or below it: it counts only if it starts above).
+          let above = 0
+          let n = 0
+          while (n < candidates.length && above < limit) {
+            const h = candidates[n++]!
+            if (h.first > afterSeq) above += h.live
+          }
+          picked = candidates.slice(0, n)
+        }
+        if (picked.length === 0) return []
+        const tx = db.transaction('chunks', 'readonly')
+        quiet(tx.done)
+        const raw = unwrap(tx.store)
+        const bodies = await Promise.all(picked.map((h) => request(raw.get([queue, h.id]) as IDBRequest<MessageChunk | undefined>)))
+        const out: StoredMessage[] = []
+        let stale = false
+        for (let i = 0; i < picked.length && !stale; i++) {
+          const head = this.index.get(queue)?.byId.get(picked[i]!.id)
+          const body = bodies[i]
+          if (!head || !body) {
+            stale = true
+            break
+          }
+          for (const m of liveMessages(head, body.messages, afterSeq)) out.push(m)
+        }
+        if (stale) continue
+        if (!q.disjoint) out.sort((a, b) => a.seq - b.seq)
+        return Number.isFinite(limit) && out.length > limit ? out.slice(0, Math.floor(limit)) : out
+      }
+    })
   }
 
   loadStreamSegments(stream: string): Promise<StoredStreamSegment[]> {
@@ -129,14 +190,14 @@ export class IndexedDBStorage implements Storage {
     return this.read((db) => db.getAll('streamEntries', streamRange(stream, fromOffset), count))
   }
 
-  /** From the counter kept in memory (committed state): no IndexedDB count(), which is O(n). */
+  /** From the index kept in memory (committed state): no IndexedDB count(), which is O(n). */
   countMessages(queue: string): Promise<number> {
-    return this.read(async () => this.counters.get(queue)?.count ?? 0)
+    return this.read(async () => this.index.get(queue)?.count ?? 0)
   }
 
   /** From the same committed counter: the highest seq stored since the queue was created. */
   lastSeq(queue: string): Promise<number> {
-    return this.read(async () => this.counters.get(queue)?.lastSeq ?? 0)
+    return this.read(async () => this.index.get(queue)?.lastSeq ?? 0)
   }
 
   apply(ops: readonly StorageOp[], durability?: Durability): Promise<void> {
@@ -149,7 +210,7 @@ export class IndexedDBStorage implements Storage {
     try {
       // Copy now: the caller may change its objects before the batch is written.
       // A value that cannot be cloned fails this call alone, before it joins a batch.
-      copy = structuredClone(ops as StorageOp[])
+      copy = copyOps(ops)
     } catch (err) {
       return Promise.reject(toStorageFailure(err))
     }
@@ -169,16 +230,22 @@ export class IndexedDBStorage implements Storage {
     this.state = 'closing'
     while (this.busy) await this.draining
     this.dropConnection()
-    this.counters = new Map()
+    this.index = new Map()
+    this.compactable = new Map()
+    this.mergeable = new Set()
     this.state = 'closed'
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting
-        this.waiting = []
-        await this.commitBatch(batch)
+      for (;;) {
+        while (this.waiting.length > 0) {
+          const batch = this.waiting
+          this.waiting = []
+          await this.commitBatch(batch)
+        }
+        // Idle: compact a few mostly-gone chunks, then look for new batches again.
+        if ((this.compactable.size === 0 && this.mergeable.size === 0) || this.state !== 'open' || !(await this.compactSome())) break
       }
     } finally {
       this.busy = false
@@ -239,14 +306,8 @@ export class IndexedDBStorage implements Storage {
       throw new NotStarted(err)
     }
     const done = transactionDone(raw)
-    const writer = new BatchWriter(raw, this.counters)
-    const { simple, ordered } = splitBatch(members.flatMap((owner) => owner.ops.map((op) => ({ op, owner }))))
-    try {
-      for (const [queue, ops] of simple) writer.issueMessages(queue, ops)
-    } catch (err) {
-      throw await abortAndExplain(raw, done, err)
-    }
-    for (const { op, owner } of ordered) {
+    const writer = new BatchWriter(raw, this.index)
+    for (const owner of members) for (const op of owner.ops) {
       try {
         const wait = writer.issue(op)
         if (wait) await wait
@@ -262,8 +323,138 @@ export class IndexedDBStorage implements Storage {
       throw await abortAndExplain(raw, done, err)
     }
     await done
-    writer.commitTo(this.counters)
+    writer.commitTo(this.index)
+    for (const draft of writer.touched()) {
+      for (const head of draft.changed.values()) this.noteCompactable(head)
+      if (draft.reset) this.compactable.delete(draft.base.queue)
+      this.noteMergeable(draft.base)
+    }
     return undefined
+  }
+
+  private noteMergeable(q: QueueChunks): void {
+    if (q.small >= q.mergeAt && this.index.get(q.queue) === q) this.mergeable.add(q.queue)
+    else this.mergeable.delete(q.queue)
+  }
+
+  private noteCompactable(head: ChunkHead): void {
+    let ids = this.compactable.get(head.queue)
+    if (isCompactable(head)) {
+      if (!ids) this.compactable.set(head.queue, (ids = new Set()))
+      ids.add(head.id)
+    } else if (ids?.delete(head.id) && ids.size === 0) this.compactable.delete(head.queue)
+  }
+
+  /**
+   * Rewrites up to COMPACT_PER_TX mostly-gone chunks (each as a new chunk of its messages
+   * left, updates applied), or merges a run of small chunks, in ONE transaction with the
+   * deletes of the old ones: a crash at any point leaves either the old chunks or the new
+   * ones. Returns whether it did any.
+   */
+  private async compactSome(): Promise<boolean> {
+    const groups: ChunkHead[][] = []
+    for (const [queue, ids] of this.compactable) {
+      for (const id of ids) {
+        const head = this.index.get(queue)?.byId.get(id)
+        if (head && isCompactable(head)) groups.push([head])
+        else ids.delete(id)
+        if (groups.length >= COMPACT_PER_TX) break
+      }
+      if (ids.size === 0) this.compactable.delete(queue)
+      if (groups.length >= COMPACT_PER_TX) break
+    }
+    let merging: QueueChunks | undefined
+    if (groups.length === 0) {
+      for (const queue of this.mergeable) {
+        const q = this.index.get(queue)
+        const run = q && smallRun(q)
+        if (run) {
+          merging = q
+          groups.push(run)
+          break
+        }
+        if (q) q.mergeAt = q.small + MERGE_AT
+        this.mergeable.delete(queue)
+      }
+    }
+    if (groups.length === 0) return false
+    const forget = () => {
+      for (const group of groups) for (const old of group) this.compactable.get(old.queue)?.delete(old.id)
+    }
+    try {
+      const db = this.db ?? (await this.connect())
+      const tx = unwrap(db.transaction(['chunks', 'heads'], 'readwrite', { durability: this.durability }))
+      const done = transactionDone(tx)
+      const chunks = tx.objectStore('chunks')
+      const heads = tx.objectStore('heads')
+      const replaced: Array<{ old: ChunkHead[]; added: ChunkHead[] }> = []
+      try {
+        const bodies = await Promise.all(
+          groups.map((group) => Promise.all(group.map((h) => request(chunks.get([h.queue, h.id]) as IDBRequest<MessageChunk | undefined>)))),
+        )
+        await this.pause(tx, 'read')
+        for (let i = 0; i < groups.length; i++) {
+          const group = groups[i]!
+          const queue = group[0]!.queue
+          const q = this.index.get(queue)!
+          const left: StoredMessage[] = []
+          group.forEach((h, j) => {
+            const body = bodies[i]![j]
+            if (body) for (const m of liveMessages(h, body.messages)) left.push(m)
+          })
+          left.sort((a, b) => a.seq - b.seq)
+          const runs = left.length > 0 ? packBySize(left) : []
+          // A merge that would not shrink the run is not worth its writes.
+          if (group.length > 1 && runs.length >= group.length) {
+            q.mergeAt = q.small + MERGE_AT
+            continue
+          }
+          const added = runs.map((run) => {
+            const head = headOf(queue, q.nextId++, run)
+            chunks.put({ queue, id: head.id, messages: run })
+            heads.put(head)
+            return head
+          })
+          replaced.push({ old: group, added })
+        }
+        await this.pause(tx, 'written')
+        for (const { old } of replaced) {
+          for (const h of old) {
+            chunks.delete([h.queue, h.id])
+            heads.delete([h.queue, h.id])
+          }
+        }
+      } catch (err) {
+        throw await abortAndExplain(tx, done, err)
+      }
+      await done
+      for (const { old, added } of replaced) {
+        const q = this.index.get(old[0]!.queue)
+        q?.remove(new Set(old.map((h) => h.id)))
+        for (const head of added) q?.add(head)
+      }
+      forget()
+      if (merging) this.noteMergeable(merging)
+      return replaced.length > 0 || this.compactable.size > 0 || this.mergeable.size > 0
+    } catch {
+      // Compaction is an optimisation: on failure the old chunks stay as they were.
+      forget()
+      if (merging) {
+        merging.mergeAt = merging.small + MERGE_AT
+        this.mergeable.delete(merging.queue)
+      }
+      return false
+    }
+  }
+
+  /** The test probe's pause, keeping `tx` alive meanwhile (it commits once it has nothing to do). */
+  private async pause(tx: IDBTransaction, step: CompactionStep): Promise<void> {
+    if (!this.probe) return
+    let released = false
+    const pending = this.probe(step).finally(() => (released = true))
+    const heads = tx.objectStore('heads')
+    while (!released) await request(heads.count())
+    await pending
   }
 
   private read<T>(fn: (db: WarrenDatabase) => Promise<T>): Promise<T> {
@@ -300,15 +491,34 @@ export class IndexedDBStorage implements Storage {
         opened = db
         let keys: string[]
         let values: unknown[]
+        let heads: ChunkHead[]
         try {
-          const tx = db.transaction('meta', 'readonly')
+          const tx = db.transaction(['meta', 'heads'], 'readonly')
           quiet(tx.done)
-          ;[keys, values] = await Promise.all([tx.store.getAllKeys(counterRange()), tx.store.getAll(counterRange())])
+          const meta = tx.objectStore('meta')
+          ;[keys, values, heads] = await Promise.all([
+            meta.getAllKeys(counterRange()),
+            meta.getAll(counterRange()),
+            tx.objectStore('heads').getAll(),
+          ])
         } catch (err) {
           db.close()
           throw err
         }
-        this.counters = new Map(keys.map((k, i) => [queueOfCounterKey(k), values[i] as QueueCounter]))
+        const counters = new Map(keys.map((k, i) => [queueOfCounterKey(k), values[i] as QueueCounter]))
+        const byQueue = new Map<string, ChunkHead[]>()
+        for (const head of heads) {
+          const list = byQueue.get(head.queue)
+          if (list) list.push(head)
+          else byQueue.set(head.queue, [head])
+        }
+        this.index = new Map()
+        this.compactable = new Map()
+        for (const queue of new Set([...counters.keys(), ...byQueue.keys()])) {
+          this.index.set(queue, QueueChunks.load(queue, byQueue.get(queue) ?? [], counters.get(queue)))
+        }
+        for (const head of heads) this.noteCompactable(head)
+        for (const q of this.index.values()) this.noteMergeable(q)
         this.db = db
         return db
       } finally {
