@@ -106,6 +106,15 @@ export class EngineLocal implements LocalBroker {
   }
 
   async publish(message: LocalPublish): Promise<void> {
+    try {
+      await this.#publish(message)
+    } catch (error) {
+      // The links read `code` (NOT_FOUND, RESOURCE_LIMIT, STORAGE_UNAVAILABLE…).
+      throw error instanceof ManagementError ? Object.assign(new Error(error.message), { code: error.data.code }) : error
+    }
+  }
+
+  async #publish(message: LocalPublish): Promise<void> {
     const channel = await (this.#publishChannel ??= this.#open())
     await this.#call(channel, {
       op: 'basic.publish',

@@ -58,6 +58,8 @@ export async function startRabbitmq({ log = () => {} } = {}) {
     'loopback_users.guest = true',
     // Oversized-frame tests: a small limit makes one cheap to send.
     'web_stomp.ws_opts.max_frame_size = 1048576',
+    // Queue figures in the management API refresh this often (default 5 s): tests poll them.
+    'collect_statistics_interval = 250',
     'log.console = false',
     'log.file.level = warning',
     '',

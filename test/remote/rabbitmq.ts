@@ -67,3 +67,13 @@ export async function until<T>(condition: () => T | Promise<T>, what: string, ti
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+/** A queue's figures read live from the node (the management API's lag behind by a sample). */
+export async function liveQueue(queue: string): Promise<{ messages: number; unacked: number; consumers: number } | undefined> {
+  const { stdout } = await rabbit.ctl('list_queues', '-q', '--no-table-headers', 'name', 'messages', 'messages_unacknowledged', 'consumers')
+  for (const line of stdout.split('\n')) {
+    const [name, messages, unacked, consumers] = line.trim().split(/\s+/)
+    if (name === queue) return { messages: Number(messages), unacked: Number(unacked), consumers: Number(consumers) }
+  }
+  return undefined
+}
