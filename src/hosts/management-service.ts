@@ -42,6 +42,18 @@ export interface ManagementServiceOptions {
   remotes?: RemotesHandle
 }
 
+/** A remote link call, its failures (RemoteError: INVALID_ARGUMENT, NOT_FOUND…) as wire errors. */
+async function remoteCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof ManagementError) throw error
+    const code = (error as { code?: unknown })?.code
+    const message = error instanceof Error ? error.message : String(error)
+    throw new ManagementError(wireError(code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'INTERNAL_ERROR' ? 'INTERNAL_ERROR' : 'PRECONDITION_FAILED', message))
+  }
+}
+
 const MANAGEMENT_PREFIX = 'management:'
 /** Messages moved per round trip by moveMessages. */
 const MOVE_CHUNK = 100
@@ -230,15 +242,15 @@ export class ManagementService implements ManagementApi {
   // ---------------------------------------------------------------- [remote] links
 
   async declareShovel(spec: ShovelSpec): Promise<void> {
-    await this.#remotesOrThrow().declareShovel(spec)
+    await remoteCall(() => this.#remotesOrThrow().declareShovel(spec))
   }
 
   async declareFederation(spec: FederationSpec): Promise<void> {
-    await this.#remotesOrThrow().declareFederation(spec)
+    await remoteCall(() => this.#remotesOrThrow().declareFederation(spec))
   }
 
   async deleteRemoteLink(name: string): Promise<boolean> {
-    return this.#remotesOrThrow().deleteLink(String(name))
+    return remoteCall(() => this.#remotesOrThrow().deleteLink(String(name)))
   }
 
   #remotesOrThrow(): RemotesHandle {

@@ -5,7 +5,6 @@
  * hear on its remotes channel. Credentials stay in this context: notices carry RemoteStatus.
  */
 import type { Broker } from '../engine/broker.js'
-import { wireError, type WireErrorCode } from '../protocol/errors.js'
 import type { ClientCommand, DeliveredMessage, ReplyResults, ServerEvent } from '../protocol/frames.js'
 import {
   parseRemotesNotice,
@@ -16,7 +15,6 @@ import {
   type ShovelSpec,
 } from '../protocol/remote.js'
 import type { LocalBroker, LocalConsumer, LocalPublish, RemoteOptions, Remotes } from '../remote/index.js'
-import { ManagementError } from './engine-client.js'
 
 /** What broker options say about remotes. */
 export interface RemotesOptions {
@@ -36,13 +34,21 @@ export interface RemotesHandle {
   deleteLink(name: string): Promise<boolean>
 }
 
+/** A failed engine command as the links see it: the engine's error code and message. */
+export class LocalError extends Error {
+  override readonly name = 'LocalError'
+  constructor(readonly code: string, message: string) {
+    super(message)
+  }
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 type Command = DistributiveOmit<ClientCommand, 'id' | 'channel'>
 
 interface Pending {
   readonly channel: number
   resolve(result: unknown): void
-  reject(error: ManagementError): void
+  reject(error: LocalError): void
 }
 
 interface ConsumerHandlers {
@@ -71,7 +77,7 @@ export class EngineLocal implements LocalBroker {
         await this.#call(channel, { op: 'queue.declare', queue, passive: true })
         return
       } catch (error) {
-        if (!(error instanceof ManagementError) || error.data.code !== 'NOT_FOUND') throw error
+        if (!(error instanceof LocalError) || error.code !== 'NOT_FOUND') throw error
       }
       await this.#withChannel((fresh) => this.#call(fresh, { op: 'queue.declare', queue, durable: true }))
     })
@@ -106,15 +112,6 @@ export class EngineLocal implements LocalBroker {
   }
 
   async publish(message: LocalPublish): Promise<void> {
-    try {
-      await this.#publish(message)
-    } catch (error) {
-      // The links read `code` (NOT_FOUND, RESOURCE_LIMIT, STORAGE_UNAVAILABLE…).
-      throw error instanceof ManagementError ? Object.assign(new Error(error.message), { code: error.data.code }) : error
-    }
-  }
-
-  async #publish(message: LocalPublish): Promise<void> {
     const channel = await (this.#publishChannel ??= this.#open())
     await this.#call(channel, {
       op: 'basic.publish',
@@ -192,7 +189,7 @@ export class EngineLocal implements LocalBroker {
         for (const [id, pending] of this.#pending) {
           if (pending.channel !== event.channel) continue
           this.#pending.delete(id)
-          pending.reject(new ManagementError(event.error))
+          pending.reject(new LocalError(event.error.code, event.error.message))
         }
         return
       }
@@ -208,26 +205,17 @@ export class EngineLocal implements LocalBroker {
         if (!pending) return
         this.#pending.delete(event.id)
         if (event.op === 'ok') pending.resolve(event.result)
-        else pending.reject(new ManagementError(event.error))
+        else pending.reject(new LocalError(event.error.code, event.error.message))
         return
       }
     }
   }
 
   #failAll(message: string): void {
-    const gone = new ManagementError(wireError('CONNECTION_CLOSED', message))
+    const gone = new LocalError('CONNECTION_CLOSED', message)
     for (const pending of this.#pending.values()) pending.reject(gone)
     this.#pending.clear()
   }
-}
-
-/** A remote error as the management API's wire error. */
-export function managementErrorOf(error: unknown): ManagementError {
-  if (error instanceof ManagementError) return error
-  const code = (error as { code?: unknown })?.code
-  const message = error instanceof Error ? error.message : String(error)
-  const wire: WireErrorCode = code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'INVALID_ARGUMENT' || code === 'PRECONDITION_FAILED' ? 'PRECONDITION_FAILED' : 'INTERNAL_ERROR'
-  return new ManagementError(wireError(wire, message))
 }
 
 export interface ServingRemotes extends RemotesHandle {
@@ -256,19 +244,12 @@ export async function startRemotes(broker: Broker, vhost: string, options: Remot
     if (parseRemotesNotice(event.data)?.op === 'remotes?') post(remotes.status())
   }
   remotes.start()
-  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    try {
-      return await fn(...a)
-    } catch (error) {
-      throw managementErrorOf(error)
-    }
-  }
   return {
     remotes,
     status: () => remotes.status(),
-    declareShovel: wrap((spec: ShovelSpec) => remotes.declareShovel(spec)),
-    declareFederation: wrap((spec: FederationSpec) => remotes.declareFederation(spec)),
-    deleteLink: wrap((name: string) => remotes.deleteLink(name)),
+    declareShovel: (spec) => remotes.declareShovel(spec),
+    declareFederation: (spec) => remotes.declareFederation(spec),
+    deleteLink: (name) => remotes.deleteLink(name),
     async stop() {
       channel.close()
       await remotes.stop()

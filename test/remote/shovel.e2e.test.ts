@@ -4,7 +4,7 @@
 // bodies that cannot travel.
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Harness } from '../e2e/harness.js'
+import { hasCdp, type Harness } from '../e2e/harness.js'
 import { bind, declareQueue, deleteQueue, queueInfo, rabbit, takeMessages, until } from './rabbitmq.js'
 import { PASSCODE, remoteHarness, remoteWhere } from './setup.js'
 
@@ -53,6 +53,13 @@ describe('shovel: local queue → RabbitMQ', () => {
     expect(await page.evaluate(() => window.r.notices())).not.toContain(PASSCODE)
     const overview = await page.evaluate((v) => window.r.overviewRemotes(v), vhost)
     expect(overview?.[0]?.links[0]?.moved).toBe(200)
+
+    // The console shows the remote and its link.
+    await page.evaluate((v) => window.r.console(v), vhost)
+    const table = page.locator(`#console-${vhost} [data-testid=remotes]`)
+    await table.locator('tr[data-remote=upstream][data-state=open]').waitFor()
+    await table.locator('tr[data-link=outbox][data-state=running] td[data-backlog="0"]').waitFor()
+    expect(await table.locator('tr[data-link=outbox]').textContent()).toContain('200')
   })
 
   it('offline outbox: messages published while RabbitMQ is down wait locally and drain in order when it is back (lost 0)', async () => {
@@ -97,6 +104,40 @@ describe('shovel: local queue → RabbitMQ', () => {
       if (seen.has(m.properties.message_id)) expect(m.properties.headers?.['x-warren-redelivered']).toBe('true')
       seen.add(m.properties.message_id)
     }
+  })
+
+  // Chromium only: killing a SharedWorker under its clients needs CDP (Target.closeTarget).
+  it.runIf(hasCdp)('the SharedWorker killed mid-shovel: the next worker drains the outbox, lost 0, resends flagged', async () => {
+    const vhost = 'outbox-kill'
+    await sink('sink-kill', 'from.outbox-kill')
+    const tab = await harness.openPage('index.html')
+    await tab.evaluate((v) => window.r.open(v), vhost)
+    await remoteWhere(tab, vhost, (r) => r.state === 'open', 'the remote to open')
+    // Queued while the link is busy: confirmed locally first, then shovelled.
+    await tab.evaluate((v) => window.r.publish(v, 'outbox', 0, 1500, { messageIds: true }), vhost)
+    await until(async () => (await queueInfo('sink-kill')).messages > 0, 'the stream to start')
+    const probe = await harness.context.newPage()
+    await probe.goto('data:text/html,probe')
+    const session = await harness.cdp(probe)
+    const { targetInfos } = (await session.send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string; url: string }> }
+    // Every broker worker of the origin (the other tab reconnects to its own; none serves outbox-kill).
+    for (const t of targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(harness.baseUrl)))
+      await session.send('Target.closeTarget', { targetId: t.targetId })
+    await tab.close()
+
+    const next = await harness.openPage('index.html')
+    await next.evaluate((v) => window.r.open(v), vhost)
+    await remoteWhere(next, vhost, (r) => r.state === 'open' && r.links[0]?.backlog === 0 && r.links[0]?.inFlight === 0, 'the next worker to drain the outbox', 60_000)
+    const got = await takeMessages('sink-kill')
+    const ids = got.map((m) => m.properties.message_id)
+    expect(new Set(ids).size).toBe(1500) // lost 0
+    const seen = new Set<unknown>()
+    for (const m of got) {
+      if (seen.has(m.properties.message_id)) expect(m.properties.headers?.['x-warren-redelivered']).toBe('true')
+      seen.add(m.properties.message_id)
+    }
+    await probe.close()
+    await next.close()
   })
 
   it('a destination RabbitMQ refuses fails the link with its error; the message stays in the outbox', async () => {

@@ -2,6 +2,7 @@
 import { Connection } from '../../../src/index.js'
 import { openManagement, type ManagementClient } from '../../../src/client/management.js'
 import { watchRemotes } from '../../../src/client/remotes.js'
+import { mountConsole } from '../../../src/console/index.js'
 import type { FederationSpec, RemoteStatus, ShovelSpec } from '../../../src/protocol/remote.js'
 import { useSharedWorker } from '../../../src/transport/shared.js'
 
@@ -85,6 +86,12 @@ const rig = {
   },
   async overviewRemotes(vhost: string) {
     return (await (await management(vhost)).overview()).remotes
+  },
+  /** Mounts the console on the Connections tab; returns once it drew an overview. */
+  async console(vhost: string) {
+    const host = document.body.appendChild(document.createElement('div'))
+    host.id = `console-${vhost}`
+    await mountConsole(host, { vhost, tab: 'connections', pollInterval: 200 }).ready
   },
   async ready(vhost: string, queue: string) {
     const o = await (await management(vhost)).overview()
