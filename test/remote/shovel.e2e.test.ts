@@ -176,6 +176,43 @@ describe('shovel: local queue → RabbitMQ', () => {
     expect(['UNSUPPORTED_BODY', 'FRAME_TOO_LARGE']).toContain(remote.links[0]!.lastError!.code)
   })
 
+  it('a remote unreachable for long: retries paced by the capped backoff, the outbox keeps every message', async () => {
+    const vhost = 'unreachable'
+    await page.evaluate((v) => window.r.open(v), vhost)
+    await page.evaluate((v) => window.r.publish(v, 'outbox', 0, 500), vhost)
+    let previous = 0
+    for (let round = 0; round < 4; round++) {
+      const remote = await remoteWhere(page, vhost, (r) => r.attempts > previous && r.state === 'offline', 'another failed attempt')
+      previous = remote.attempts
+      expect(remote.lastError?.code).toBe('CONNECTION_LOST')
+      // backoff: { initialMs: 100, maxMs: 1000 } in the test worker: never sooner than half, never later than the cap.
+      expect(remote.retryAt! - remote.lastError!.at).toBeLessThanOrEqual(1000)
+      expect(remote.retryAt! - remote.lastError!.at).toBeGreaterThanOrEqual(50)
+    }
+    expect(await page.evaluate((v) => window.r.ready(v, 'outbox'), vhost)).toBe(500)
+  })
+
+  it('figures (printed, not asserted): outbox drain after 5,000 queued while RabbitMQ is down', async () => {
+    const vhost = 'outbox-drain'
+    await sink('sink-drain', 'from.outbox-drain')
+    await page.evaluate((v) => window.r.open(v), vhost)
+    await remoteWhere(page, vhost, (r) => r.state === 'open', 'the remote to open')
+    await rabbit.stopApp()
+    try {
+      await remoteWhere(page, vhost, (r) => r.state !== 'open', 'the remote to go offline')
+      await page.evaluate((v) => window.r.publish(v, 'outbox', 0, 5000, { messageIds: true }), vhost)
+    } finally {
+      await rabbit.startApp()
+    }
+    const open = await remoteWhere(page, vhost, (r) => r.state === 'open', 'the remote to reopen', 60_000)
+    const started = Date.now()
+    await remoteWhere(page, vhost, (r) => r.links[0]?.backlog === 0 && r.links[0]?.inFlight === 0, 'the drain', 120_000)
+    const ms = Date.now() - started
+    expect(open.attempts).toBeGreaterThan(1)
+    await until(async () => (await queueInfo('sink-drain')).messages === 5000, 'RabbitMQ to count 5,000')
+    console.log(`[figure] outbox drain: 5,000 messages in ${ms} ms (${Math.round(5000 / (ms / 1000))} msg/s, confirm-then-ack, window 100; status polled every 50 ms)`)
+  }, 180_000)
+
   it('wrong credentials: a typed error, one attempt, and the next one a long pause away (no retry storm)', async () => {
     const vhost = 'badauth'
     await page.evaluate((v) => window.r.open(v), vhost)
