@@ -19,6 +19,8 @@ export const LINK_FATAL = new Set(['NOT_FOUND', 'ACCESS_REFUSED', 'PRECONDITION_
 /** Whether RabbitMQ's error text is about `name` (its messages quote the entity: "no exchange 'x'"). */
 /** Sockets in a row lost on a link's unanswered first send before the link is failed. */
 const STRIKES = 3
+/** Where the probe goes: amq.topic always exists; the key routes nowhere. */
+const PROBE = '/exchange/amq.topic/warren.probe.unrouted'
 
 export const mentions = (error: RemoteErrorData, name: string): boolean => error.message.includes(`'${name}'`)
 
@@ -35,6 +37,8 @@ export class Shovel {
   /** Sockets in a row that died with this link's sends unanswered (see #lost). */
   #strikes = 0
   #confirmedThisSession = false
+  /** This session's socket confirmed a probe: it was ready when this link's send went. */
+  #probed = false
   readonly #unsubscribe: Array<() => void> = []
 
   constructor(
@@ -84,6 +88,18 @@ export class Shovel {
     await this.#closeConsumer() // the previous socket's, if it is still there
     const session = ++this.#session
     this.#confirmedThisSession = false
+    this.#probed = false
+    if (this.#strikes > 0) {
+      // After a socket died on our send: prove this socket works (a SEND RabbitMQ always
+      // takes, unroutable, so dropped) before blaming the next death on our destination.
+      try {
+        await this.remote.send(PROBE, {}, { body: '' })
+      } catch {
+        return // not ready, or not allowed: no verdict; the next open tries again
+      }
+      if (session !== this.#session) return
+      this.#probed = true
+    }
     try {
       await this.local.ensureQueue(this.spec.queue)
       // Deliveries may come before consume() resolves: they wait for the consumer.
@@ -149,9 +165,10 @@ export class Shovel {
         const e = error instanceof RemoteError ? error : new RemoteError('REMOTE_ERROR', String(error))
         if (session !== this.#session) return
         // RabbitMQ drops the whole connection, without an ERROR frame, when a SEND names an
-        // exchange that does not exist: a socket that dies again and again with this link's
-        // first send unanswered is taken as the destination refusing it.
-        if (e.code === 'CONNECTION_LOST' && !this.#confirmedThisSession && ++this.#strikes >= STRIKES) {
+        // exchange that does not exist. A socket that died with this link's first send
+        // unanswered is a strike; later ones count only when a probe proved the socket ready
+        // (a node still booting also drops connections): three, and the destination refuses.
+        if (e.code === 'CONNECTION_LOST' && !this.#confirmedThisSession && (this.#strikes === 0 || this.#probed) && ++this.#strikes >= STRIKES) {
           this.#fail({ code: 'DESTINATION_REFUSED', message: `RabbitMQ closed the connection ${STRIKES} times in a row on a send to '${destination}' (does the exchange exist, may this user write to it?); the messages stay in '${this.spec.queue}'`, at: Date.now() })
           return
         }

@@ -124,6 +124,11 @@ describe('shovel: local queue → RabbitMQ', () => {
     for (const t of targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(harness.baseUrl)))
       await session.send('Target.closeTarget', { targetId: t.targetId })
     await tab.close()
+    // The killed worker's broker lock is free once it is gone: only then can the next start.
+    const origin = await harness.context.newPage()
+    await origin.goto(harness.url('not-a-client'))
+    await until(async () => !(await origin.evaluate(async () => (await navigator.locks.query()).held?.some((l) => l.name === 'warren:outbox-kill:broker'))), 'the killed worker to let go of its lock')
+    await origin.close()
 
     const next = await harness.openPage('index.html')
     await next.evaluate((v) => window.r.open(v), vhost)
