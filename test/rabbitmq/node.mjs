@@ -1,7 +1,7 @@
 // A private RabbitMQ node for the tests: all state in a temp dir, every listener on loopback
 // (AMQP, Web-STOMP, management, Erlang distribution, and an epmd of its own on a free port),
 // never the system service. Started with `rabbitmq-server` as a child of ours, awaited with
-// `rabbitmqctl await_startup`, stopped by its pid file (killed by pid if that fails), and its
+// `rabbitmqctl await_startup`, stopped by its pid (SIGTERM to its process group), and its
 // epmd by pid.
 //
 //   node test/rabbitmq/node.mjs        starts one, prints its URLs, stops it on Ctrl-C
@@ -90,14 +90,25 @@ export async function startRabbitmq({ log = () => {} } = {}) {
   epmdProcess.unref()
 
   let stopped = false
+  // By pid, not rabbitmqctl: a CLI's Erlang VM boot can outlast vitest's teardown timeout on a
+  // loaded machine. RabbitMQ shuts down cleanly on SIGTERM; the process group has the node.
   const stop = async () => {
     if (stopped) return
     stopped = true
-    try {
-      await ctl('stop', pidFile)
-    } catch (error) {
-      log(`rabbitmqctl stop failed: ${error.message}`)
-      if (server.pid && !exited) try { process.kill(-server.pid, 'SIGKILL') } catch {}
+    const signal = (name) => {
+      try {
+        process.kill(-server.pid, name)
+      } catch {}
+    }
+    if (server.pid && !exited) {
+      signal('SIGTERM')
+      let timer
+      const outcome = await Promise.race([
+        new Promise((resolve) => server.once('exit', () => resolve('gone'))),
+        new Promise((resolve) => { timer = setTimeout(() => resolve('late'), 30_000) }),
+      ])
+      clearTimeout(timer)
+      if (outcome !== 'gone') signal('SIGKILL')
     }
     if (epmdProcess.pid) try { process.kill(epmdProcess.pid, 'SIGTERM') } catch {}
     await rm(base, { recursive: true, force: true })

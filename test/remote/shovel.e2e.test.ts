@@ -203,19 +203,20 @@ describe('shovel: local queue → RabbitMQ', () => {
     await page.evaluate((v) => window.r.open(v), vhost)
     await remoteWhere(page, vhost, (r) => r.state === 'open', 'the remote to open')
     await rabbit.stopApp()
+    let back = 0
     try {
       await remoteWhere(page, vhost, (r) => r.state !== 'open', 'the remote to go offline')
       await page.evaluate((v) => window.r.publish(v, 'outbox', 0, 5000, { messageIds: true }), vhost)
     } finally {
       await rabbit.startApp()
+      back = Date.now()
     }
-    const open = await remoteWhere(page, vhost, (r) => r.state === 'open', 'the remote to reopen', 60_000)
-    const started = Date.now()
-    await remoteWhere(page, vhost, (r) => r.links[0]?.backlog === 0 && r.links[0]?.inFlight === 0, 'the drain', 120_000)
-    const ms = Date.now() - started
-    expect(open.attempts).toBeGreaterThan(1)
+    // From RabbitMQ serving again (start_app returned) to the last message confirmed: this
+    // includes the reconnect (backoff ≤ 1 s here) and the status notice's lag.
+    await remoteWhere(page, vhost, (r) => r.state === 'open' && r.links[0]?.backlog === 0 && r.links[0]?.inFlight === 0, 'the drain', 120_000)
+    const ms = Date.now() - back
     await until(async () => (await queueInfo('sink-drain')).messages === 5000, 'RabbitMQ to count 5,000')
-    console.log(`[figure] outbox drain: 5,000 messages in ${ms} ms (${Math.round(5000 / (ms / 1000))} msg/s, confirm-then-ack, window 100; status polled every 50 ms)`)
+    console.log(`[figure] outbox drain: 5,000 messages in ${ms} ms from RabbitMQ back to all confirmed (${Math.round(5000 / (ms / 1000))} msg/s, reconnect included; confirm-then-ack, window 100)`)
   }, 180_000)
 
   it('wrong credentials: a typed error, one attempt, and the next one a long pause away (no retry storm)', async () => {
