@@ -27,7 +27,7 @@ export default defineConfig({
       fileName: (_format, name) => `${name}.js`,
     },
     rolldownOptions: {
-      external: [/^idb(\/|$)/, /^comlink(\/|$)/],
+      external: [/^idb(\/|$)/, /^comlink(\/|$)/, /^@stomp\/stompjs(\/|$)/],
       output: { chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

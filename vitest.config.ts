@@ -124,6 +124,20 @@ export default defineConfig({
         },
       },
       e2e('chromium', 4),
+      {
+        // [remote] Real tabs against a private RabbitMQ node the global setup starts (issue #13).
+        test: {
+          name: 'e2e-remote',
+          environment: 'node',
+          include: ['test/remote/**/*.e2e.test.ts'],
+          globalSetup: ['test/rabbitmq/global-setup.ts'],
+          env: { WARREN_E2E_ENGINE: 'chromium' },
+          fileParallelism: false,
+          sequence: { groupOrder: 7 },
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
       ...otherEngines,
     ],
   },

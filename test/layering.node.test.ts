@@ -49,6 +49,9 @@ function allowedTarget(from: string, target: string): string | undefined {
     case 'client':
       return to === 'engine' || to === 'storage' || to === 'hosts'
         ? 'client must not import engine, storage or hosts' : undefined
+    case 'remote':
+      // [remote] The edge to RabbitMQ: the engine reaches it only through the host's wiring.
+      return to === 'remote' || to === 'protocol' ? undefined : 'remote may import only remote and protocol'
     case 'jobs':
       // Job queues are client-side: built on the client API, never on the engine.
       return to === 'jobs' || to === 'client' || to === 'protocol' || to === 'transport'
@@ -67,6 +70,7 @@ function allowedPackage(from: string, spec: string): string | undefined {
     if (isIdb && !from.startsWith('storage/indexeddb/')) return 'only storage/indexeddb may import idb'
     return isIdb ? undefined : 'storage may import no package except idb (in storage/indexeddb)'
   }
+  if (layer === 'remote') return spec === '@stomp/stompjs' ? undefined : 'remote may import no package but @stomp/stompjs'
   if (layer === 'protocol' || layer === 'engine' || layer === 'transport' || layer === 'jobs') {
     return `${layer} may import no package`
   }
@@ -385,6 +389,10 @@ describe('layering checker (self-test)', () => {
     expect(messages('jobs/q.ts', "import { Broker } from '../engine/broker.js'")).toHaveLength(1)
     expect(messages('jobs/q.ts', "import { electBroker } from '../hosts/elected.js'")).toHaveLength(1)
     expect(messages('jobs/q.ts', "import { Queue } from '../client/queue.js'")).toEqual([])
+    expect(messages('engine/q.ts', "import { Remotes } from '../remote/index.js'")).toHaveLength(1)
+    expect(messages('remote/shovel.ts', "import { Broker } from '../engine/broker.js'")).toHaveLength(1)
+    expect(messages('remote/shovel.ts', "import { openDB } from 'idb'")).toHaveLength(1)
+    expect(messages('remote/shovel.ts', "import { Client } from '@stomp/stompjs'\nimport type { ShovelSpec } from '../protocol/remote.js'")).toEqual([])
   })
 
   it('catches host globals in engine and protocol', () => {

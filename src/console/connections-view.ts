@@ -3,6 +3,7 @@ import type { ClientOverview, Liveness, Overview } from '../protocol/management.
 import type { ConsoleContext, View } from './context.js'
 import { Keyed, h, redraw, setText } from './dom.js'
 import { fmtAge, fmtCount, shortId } from './format.js'
+import { remotesView } from './remotes-view.js'
 
 const LIVENESS: Record<Liveness, [string, string]> = {
   held: ['lock held', 'The client holds its Web Lock: it is alive.'],
@@ -36,13 +37,15 @@ export function connectionsView(_ctx: ConsoleContext): View {
     },
     1,
   )
-  const el = h('div', { class: 'view' }, h('div', { class: 'card table-wrap', style: 'margin-top: 10px' }, table, empty))
+  const remotes = remotesView() // [remote]
+  const el = h('div', { class: 'view' }, h('div', { class: 'card table-wrap', style: 'margin-top: 10px' }, table, empty), remotes.el)
   return {
     el,
     update(overview: Overview) {
       now = overview.now
       keyed.render(overview.clients)
       empty.hidden = overview.clients.length > 0
+      remotes.update(overview)
     },
   }
 }

@@ -274,6 +274,9 @@ export function mountConsole(element: HTMLElement, options: ConsoleOptions = {})
 
 export type { ManagementClient, ManagementStatus } from '../client/management.js'
 export { openManagement, listVhosts } from '../client/management.js'
+// [remote] Remote brokers' status from any context, and the link specs of the management API.
+export { watchRemotes } from '../client/remotes.js'
+export type { FederationSpec, LinkStatus, RemoteError, RemoteState, RemoteStatus, ShovelSpec } from '../client/remotes.js'
 
 const STORAGE_TITLES: Record<Overview['storage'], string> = {
   durable: 'Durable state is kept in IndexedDB',

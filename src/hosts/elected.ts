@@ -19,7 +19,8 @@ import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
 import { brokerLockName } from '../transport/names.js'
 import { LinkHost, serveBroadcast } from './broadcast-host.js'
 import { serveManagement } from './management.js'
-import { startEngine, type SharedBrokerOptions } from './shared-worker.js'
+import type { ServingRemotes } from './remotes.js'
+import { serveRemotes, startEngine, type SharedBrokerOptions } from './shared-worker.js'
 import { announceTakeover, liveClients } from './takeover.js'
 
 export interface ElectedHostOptions extends SharedBrokerOptions {
@@ -34,6 +35,8 @@ export type ElectedState = 'waiting' | 'starting' | 'serving' | 'stopped'
 export interface ElectedServing {
   readonly broker: Broker
   readonly host: LinkHost
+  /** [remote] The remote brokers this host holds the sockets of, when configured. */
+  readonly remotes: ServingRemotes | undefined
   /** Milliseconds from the lock grant to serving: storage open, recovery, and listening. */
   readonly startMs: number
   /** Clients of the previous broker told to say hello again. */
@@ -118,9 +121,10 @@ export function createElectedBroker(vhost: string, options: ElectedHostOptions =
     }
     const host = new LinkHost(broker, { vhost, locks })
     stops.push(serveBroadcast(host))
-    if (options.management !== false) stops.push(serveManagement(broker, vhost))
+    const remotes = await serveRemotes(broker, vhost, options)
+    if (options.management !== false) stops.push(serveManagement(broker, vhost, remotes ? { remotes } : {}))
     const told = announceTakeover(broker, vhost, clients)
-    serving = { broker, host, told, startMs: performance.now() - started }
+    serving = { broker, host, remotes, told, startMs: performance.now() - started }
     state = 'serving'
     settle.resolve(serving)
     await held
@@ -164,6 +168,7 @@ export function createElectedBroker(vhost: string, options: ElectedHostOptions =
       for (const stop of stops.splice(0)) stop()
       serving = undefined
       if (was) {
+        await was.remotes?.stop()
         was.host.close()
         await was.broker.stop()
       }

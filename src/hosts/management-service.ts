@@ -7,6 +7,7 @@ import type { Broker, BrokerSnapshot } from '../engine/broker.js'
 import type { Clock } from '../engine/clock.js'
 import { wireError } from '../protocol/errors.js'
 import type { ClientKind, MessageProperties } from '../protocol/frames.js'
+import type { FederationSpec, ShovelSpec } from '../protocol/remote.js'
 import type {
   AckMode,
   BindingSpec,
@@ -23,6 +24,7 @@ import type {
 import { clientLockName } from '../transport/names.js'
 import { EngineClient, ManagementError, type CallChannel } from './engine-client.js'
 import { RateTracker } from './management-rates.js'
+import type { RemotesHandle } from './remotes.js'
 import { systemClock } from './system-clock.js'
 
 /** The part of the Web Locks API that tells which client locks are held. */
@@ -36,6 +38,20 @@ export interface ManagementServiceOptions {
   sampleInterval?: number
   /** Where client liveness comes from; default `navigator.locks` where it has `query`. */
   locks?: LockQuery
+  /** [remote] The host's remote brokers, when it has any. */
+  remotes?: RemotesHandle
+}
+
+/** A remote link call, its failures (RemoteError: INVALID_ARGUMENT, NOT_FOUND…) as wire errors. */
+async function remoteCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof ManagementError) throw error
+    const code = (error as { code?: unknown })?.code
+    const message = error instanceof Error ? error.message : String(error)
+    throw new ManagementError(wireError(code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'INTERNAL_ERROR' ? 'INTERNAL_ERROR' : 'PRECONDITION_FAILED', message))
+  }
 }
 
 const MANAGEMENT_PREFIX = 'management:'
@@ -49,6 +65,7 @@ export class ManagementService implements ManagementApi {
   readonly #clock: Clock
   readonly #interval: number
   readonly #locks: LockQuery | undefined
+  readonly #remotes: RemotesHandle | undefined
   readonly #rates = new RateTracker()
   #liveness = new Map<string, Liveness>()
   #users = 0
@@ -59,6 +76,7 @@ export class ManagementService implements ManagementApi {
     this.#clock = options.clock ?? systemClock
     this.#interval = options.sampleInterval ?? 1000
     this.#locks = options.locks ?? defaultLockQuery()
+    this.#remotes = options.remotes
     this.#client = new EngineClient(broker, `${MANAGEMENT_PREFIX}${broker.brokerId}:${Math.random().toString(36).slice(2, 8)}`)
   }
 
@@ -217,7 +235,27 @@ export class ManagementService implements ManagementApi {
       queues,
       clients,
       stats: { ...snapshot.stats },
+      ...(this.#remotes ? { remotes: this.#remotes.status() } : {}),
     }
+  }
+
+  // ---------------------------------------------------------------- [remote] links
+
+  async declareShovel(spec: ShovelSpec): Promise<void> {
+    await remoteCall(() => this.#remotesOrThrow().declareShovel(spec))
+  }
+
+  async declareFederation(spec: FederationSpec): Promise<void> {
+    await remoteCall(() => this.#remotesOrThrow().declareFederation(spec))
+  }
+
+  async deleteRemoteLink(name: string): Promise<boolean> {
+    return remoteCall(() => this.#remotesOrThrow().deleteLink(String(name)))
+  }
+
+  #remotesOrThrow(): RemotesHandle {
+    if (!this.#remotes) throw new ManagementError(wireError('NOT_FOUND', 'this broker has no remotes configured (startBroker({ remotes }))'))
+    return this.#remotes
   }
 
   // ---------------------------------------------------------------- topology

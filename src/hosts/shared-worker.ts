@@ -16,8 +16,24 @@ import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
 import { serveManagement } from './management.js' // [console]
 import { systemClock } from './system-clock.js'
 import { announceTakeover, liveClients } from './takeover.js'
+import type { RemotesOptions, ServingRemotes } from './remotes.js'
 
-export interface SharedBrokerOptions {
+/**
+ * [remote] Starts the configured remotes; the code (and @stomp/stompjs) is loaded only when
+ * there are some. A bad configuration is logged, never a reason for the broker not to serve.
+ */
+export async function serveRemotes(broker: Broker, vhost: string, options: RemotesOptions): Promise<ServingRemotes | undefined> {
+  if (!options.remotes || Object.keys(options.remotes).length === 0) return undefined
+  try {
+    const { startRemotes } = await import('./remotes.js')
+    return await startRemotes(broker, vhost, options)
+  } catch (error) {
+    console.error(`warren: the remotes of vhost '${vhost}' could not start:`, error)
+    return undefined
+  }
+}
+
+export interface SharedBrokerOptions extends RemotesOptions {
   /**
    * Where durable state lives: 'indexeddb' (default), 'memory', or a factory for any Storage.
    * If IndexedDB cannot be opened the broker still serves, on memory, but tells its clients
@@ -37,7 +53,7 @@ export interface SharedBrokerOptions {
 export interface SharedBroker {
   readonly vhost: string
   /** Resolves once the broker holds its lock, has recovered its state and serves. */
-  readonly ready: Promise<{ broker: Broker; host: LinkHost }>
+  readonly ready: Promise<{ broker: Broker; host: LinkHost; remotes: ServingRemotes | undefined }>
   /** Stops serving and releases the broker lock (tests; a SharedWorker normally just dies). */
   stop(): Promise<void>
 }
@@ -104,7 +120,7 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
   // ports attached for the MessagePort link are served once the host exists.
   const waiting: MessagePort[] = []
   const attached: MessagePort[] = []
-  let serving: { broker: Broker; host: LinkHost } | undefined
+  let serving: { broker: Broker; host: LinkHost; remotes: ServingRemotes | undefined } | undefined
   const stops: Array<() => void> = []
 
   const attach = (port: MessagePort) => {
@@ -139,9 +155,10 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
     const clients = await liveClients(locks, vhost) // [offline] see takeover.ts
     const host = new LinkHost(broker, locks ? { vhost, locks } : { vhost })
     stops.push(serveBroadcast(host))
-    stops.push(serveManagement(broker, vhost)) // [console] the management API for consoles of this origin (src/hosts/management.ts)
+    const remotes = await serveRemotes(broker, vhost, options) // [remote]
+    stops.push(serveManagement(broker, vhost, remotes ? { remotes } : {})) // [console] the management API for consoles of this origin (src/hosts/management.ts)
     announceTakeover(broker, vhost, clients) // [offline] clients of an elected broker that just died reconnect at once
-    serving = { broker, host }
+    serving = { broker, host, remotes }
     for (const port of attached.splice(0)) stops.push(servePort(host, port))
     const notice = readyNotice(broker)
     for (const port of waiting.splice(0)) port.postMessage(notice)
@@ -156,6 +173,7 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
       lockAbort.abort()
       for (const stop of stops.splice(0)) stop()
       if (serving) {
+        await serving.remotes?.stop()
         serving.host.close()
         await serving.broker.stop()
       }

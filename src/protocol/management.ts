@@ -4,6 +4,7 @@
  * the console's own); the publish/deliver hot path never goes through here.
  */
 import type { Body, ClientKind, FieldTable, MessageProperties, StorageState } from './frames.js'
+import type { FederationSpec, RemoteStatus, ShovelSpec } from './remote.js'
 import { PROTOCOL_VERSION } from './version.js'
 
 // ---------------------------------------------------------------- channel names
@@ -202,6 +203,8 @@ export interface Overview {
   queues: QueueOverview[]
   clients: ClientOverview[]
   stats: Record<string, number>
+  /** [remote] Remote brokers and their shovel and federation links, when the host has any. */
+  remotes?: RemoteStatus[]
 }
 
 export const OVERVIEW_HISTORY = 60
@@ -281,6 +284,12 @@ export interface ManagementApi {
    * acked only after its publish was confirmed. Moves at most the count ready at the start.
    */
   moveMessages(from: string, to: string, options?: { limit?: number }): Promise<{ moved: number }>
+  /** [remote] Declares (or replaces) a shovel: a local queue forwarded to a remote exchange. */
+  declareShovel(spec: ShovelSpec): Promise<void>
+  /** [remote] Declares (or replaces) a federation link: a remote source into a local exchange. */
+  declareFederation(spec: FederationSpec): Promise<void>
+  /** [remote] Removes a shovel or federation link; false if there was none of that name. */
+  deleteRemoteLink(name: string): Promise<boolean>
 }
 
 export type ManagementMethod = keyof ManagementApi
@@ -298,6 +307,9 @@ export const MANAGEMENT_METHODS = [
   'getMessages',
   'purge',
   'moveMessages',
+  'declareShovel',
+  'declareFederation',
+  'deleteRemoteLink',
 ] as const satisfies ReadonlyArray<ManagementMethod>
 
 const methods: ReadonlySet<string> = new Set(MANAGEMENT_METHODS)

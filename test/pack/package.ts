@@ -4,7 +4,7 @@
 // the packages a scratch project needs besides Warren are linked from the repo's install.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -62,7 +62,9 @@ export async function installWarren(app: string, tarball: string, links: string[
   await mkdir(join(modules, 'warren'), { recursive: true })
   if (!existsSync(join(app, 'package.json'))) await writeFile(join(app, 'package.json'), JSON.stringify(packageJson))
   await run('tar', ['-xzf', tarball, '-C', join(modules, 'warren'), '--strip-components=1'], app)
-  for (const dep of ['idb', 'comlink', ...links]) {
+  // Every runtime dependency the package declares (as npm would install them), plus the links.
+  const { dependencies = {} } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
+  for (const dep of [...Object.keys(dependencies), ...links]) {
     await mkdir(join(modules, dep, '..'), { recursive: true })
     await symlink(join(REPO, 'node_modules', dep), join(modules, dep), 'dir')
   }
