@@ -4,11 +4,14 @@
  * loaded lazily so that apps that never use it do not ship the engine.
  */
 import { registerTransport } from './client/index.js'
-import { connectShared } from './transport/shared.js'
+import { connectShared, remoteConnector } from './transport/shared.js'
 import { useElectedHost } from './transport/elect.js'
 import { detectClientKind } from './transport/env.js'
 
 registerTransport('shared', () => connectShared)
+// [remote] A direct connection to RabbitMQ, through the broker host's one socket per remote.
+registerTransport('stomp+ws', () => remoteConnector)
+registerTransport('stomp+wss', () => remoteConnector)
 registerTransport('memory', async () => (await import('./hosts/in-process.js')).connector)
 // [offline] Where no SharedWorker can run the broker, a context of the vhost is elected to
 // host it; the host code (engine, storage) loads only in contexts that stand as candidates.

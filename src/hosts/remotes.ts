@@ -15,7 +15,10 @@ import {
   type RemotesNotice,
   type ShovelSpec,
 } from '../protocol/remote.js'
-import type { LocalBroker, LocalConsumer, LocalPublish, RemoteOptions, Remotes } from '../remote/index.js'
+import type { RemoteAttach } from '../protocol/notices.js'
+import type { DirectBroker, LocalBroker, LocalConsumer, LocalPublish, RemoteConnection, RemoteOptions, Remotes } from '../remote/index.js'
+import type { LockManagerLike } from '../transport/locks.js'
+import { LinkHost } from './broadcast-host.js'
 import { ManagementError } from './engine-client.js'
 
 /** What broker options say about remotes. */
@@ -274,5 +277,56 @@ export async function startRemotes(broker: Broker, vhost: string, options: Remot
       await remotes.stop()
       local.close()
     },
+  }
+}
+
+/**
+ * [remote] The direct connections (`stomp+ws://`) of a broker host: one LinkHost in front of one
+ * DirectBroker per remote socket, shared by every context that opens the same URL, vhost and
+ * credentials; a configured remote with those is the same socket its links use. The socket is
+ * made by the first open and lives as long as the host.
+ */
+export class DirectRemotes {
+  readonly #vhost: string
+  readonly #locks: LockManagerLike | undefined
+  readonly #configured: () => Remotes | undefined
+  readonly #hosts = new Map<string, Promise<{ host: LinkHost; direct: DirectBroker; own: RemoteConnection | undefined }>>()
+  #count = 0
+
+  constructor(vhost: string, configured: () => Remotes | undefined, locks?: LockManagerLike) {
+    this.#vhost = vhost
+    this.#configured = configured
+    this.#locks = locks
+  }
+
+  /** The LinkHost of `remote`'s socket (made, with the socket, on the first call). */
+  host(remote: RemoteAttach): Promise<LinkHost> {
+    const key = JSON.stringify([remote.url, remote.vhost ?? '/', remote.login ?? null, remote.passcode ?? null])
+    let made = this.#hosts.get(key)
+    if (!made) {
+      made = (async () => {
+        const { DirectBroker, RemoteConnection } = await import('../remote/index.js')
+        const options: RemoteOptions = remote
+        const shared = this.#configured()?.serving(options)
+        const own = shared ? undefined : new RemoteConnection(`direct-${++this.#count}`, options)
+        own?.start()
+        const direct = new DirectBroker(shared ?? own!)
+        return { host: new LinkHost(direct, this.#locks ? { vhost: this.#vhost, locks: this.#locks } : { vhost: this.#vhost }), direct, own }
+      })()
+      this.#hosts.set(key, made)
+      made.catch(() => this.#hosts.delete(key))
+    }
+    return made.then((m) => m.host)
+  }
+
+  async stop(): Promise<void> {
+    const all = await Promise.allSettled(this.#hosts.values())
+    this.#hosts.clear()
+    for (const result of all) {
+      if (result.status !== 'fulfilled') continue
+      result.value.host.close()
+      result.value.direct.close()
+      await result.value.own?.stop()
+    }
   }
 }
