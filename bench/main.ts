@@ -4,7 +4,7 @@
  * headless Chromium on a persistent profile. Prints a table of medians with [min, max],
  * ratios and the issue's targets; writes bench/results/latest.json. Never fails on a figure.
  *
- * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,streams,routing,bundle,
+ * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,streams,routing,bundle,remote,
  * --reps=N, --out=FILE, --echo (page console to stdout), --browser=chromium|firefox (results in
  * latest-firefox.json; no heap group there: it needs CDP); --profile=transient|durable|latency [--n=N]
  * profiles one scenario instead (bench/profile.ts).
@@ -19,9 +19,10 @@ import { firefoxPath } from '../test/firefox.js'
 import { startBrowser, type BenchEngine } from './lib/browser.js'
 import { fmt, ratioTable, Results, table, targetTable } from './lib/report.js'
 import { profile } from './profile.js'
+import { remote, remoteAvailable } from './remote.js'
 import { routing } from './routing.js'
 
-const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'streams', 'routing', 'bundle'] as const
+const ALL = ['transient', 'fanout', 'latency', 'durable', 'startup', 'heap', 'streams', 'routing', 'bundle', 'remote'] as const
 type Group = (typeof ALL)[number]
 
 function targets(results: Results, quick: boolean): void {
@@ -69,6 +70,8 @@ function targets(results: Results, quick: boolean): void {
       return { figure: `${(w / best).toFixed(1)}× (${fmt(w)} / ${fmt(best)}, workbox's better case)`, met: w / best >= 10 }
     },
   })
+  ratio('remote-publish-warren', 'remote-publish-stomp', 1, '[remote] publish to RabbitMQ with receipts ≥ 1× @stomp/stompjs from the tab (one socket for every tab)')
+  ratio('remote-consume-warren', 'remote-consume-stomp', 1, '[remote] consume from RabbitMQ with acks ≥ 1× @stomp/stompjs from the tab')
   atMost('start-cold-empty', 150, 'ms', 'startup to first delivery, empty broker < 150 ms')
   atMost('start-backlog', 500, 'ms', `startup to first delivery, ${quick ? '10k (quick mode; target is for 100k)' : '100k'} backlog < 500 ms`)
   atMost('heap-recovered', 64, 'MB', 'broker heap with 1M backlogged < 64 MB')
@@ -146,6 +149,13 @@ export async function main(argv: string[]): Promise<void> {
   if (selected.includes('routing')) {
     log('routing...')
     await routing(results, plan)
+  }
+  // [remote] Against a private RabbitMQ node: only where rabbitmq-server is installed.
+  if (selected.includes('remote') && engine === 'chromium') {
+    if (remoteAvailable()) {
+      log('remote...')
+      await remote(results, plan, flag('echo') !== undefined)
+    } else log('remote: skipped (rabbitmq-server is not installed)')
   }
   if (selected.includes('bundle')) {
     log('bundle...')

@@ -4,7 +4,7 @@
  * bundler may drop whatever an app does not use. `memory://` and the elected host carry the
  * engine: they load lazily, only where used.
  */
-import { connectShared } from './transport/shared.js'
+import { connectShared, remoteConnector } from './transport/shared.js'
 import { electedHost, type Elector } from './transport/elect.js'
 import { detectClientKind } from './transport/env.js'
 import type { Connector } from './transport/link.js'
@@ -23,8 +23,10 @@ const shared: Connector = (options) => connectShared({ ...options, elect: electe
 export const builtinTransport = (scheme: string): Connector | Promise<Connector> | undefined => {
   if (scheme === 'shared') return shared
   if (scheme === 'memory') return import('./hosts/in-process.js').then((m) => m.connector)
+  // [remote] A direct connection to RabbitMQ, through the broker host's one socket per remote.
+  if (scheme === 'stomp+ws' || scheme === 'stomp+wss') return remoteConnector
   return undefined
 }
 
 /** The schemes `builtinTransport` knows, for error messages. */
-export const BUILTIN_SCHEMES = ['shared', 'memory'] as const
+export const BUILTIN_SCHEMES = ['shared', 'memory', 'stomp+ws', 'stomp+wss'] as const

@@ -57,6 +57,7 @@ export {
   ContentTooLargeError,
   NoRouteError,
   NotImplementedError,
+  NotSupportedError,
   CommandInvalidError,
   NotAllowedError,
   FrameError,

@@ -2,6 +2,7 @@
 // page.evaluate. Baselines and Warren live side by side so one run measures both.
 import * as base from './baselines.js'
 import { now, sleep } from './shapes.js'
+import * as remote from './remote.js'
 import * as warren from './warren.js'
 
 /** Registers the workbox peer's service worker and waits until it is active. */
@@ -22,7 +23,7 @@ async function workbox(n: number, inFlight: number): Promise<{ ms: number; store
   return done
 }
 
-const bench = { base, warren, now, sleep, workbox, workboxReady }
+const bench = { base, warren, remote, now, sleep, workbox, workboxReady }
 
 declare global {
   interface Window {

@@ -74,6 +74,12 @@ export interface ConnectionOptions {
    * throughput. Default 'relaxed' (or the broker's default, or the queue's x-durability).
    */
   durability?: Durability
+  /** [remote] `stomp+ws://` and `stomp+wss://` (a direct connection to RabbitMQ): its login. */
+  login?: string
+  /** [remote] The passcode; handed to the broker host once, never in any other context's frames. */
+  passcode?: string
+  /** [remote] RabbitMQ's virtual host (default '/'). */
+  vhost?: string
 }
 
 export type ConnectionStatus =
@@ -131,9 +137,14 @@ export class Connection implements AsyncDisposable {
   #lastFailure: { channel: number; error: WarrenError; data: ErrorData } | undefined
 
   /** Opens a connection; resolves once the broker welcomed it. */
-  static async open(urlOrOptions: string | ConnectionOptions = {}): Promise<Connection> {
-    const options = typeof urlOrOptions === 'string' ? { url: urlOrOptions } : urlOrOptions
+  static async open(urlOrOptions: string | ConnectionOptions = {}, more: ConnectionOptions = {}): Promise<Connection> {
+    const options = typeof urlOrOptions === 'string' ? { ...more, url: urlOrOptions } : urlOrOptions
     const url = options.url ?? 'shared://'
+    // [remote] stomp+ws://host/ws reaches RabbitMQ's Web-STOMP at ws://host/ws through the broker host.
+    const stomp = /^stomp\+(wss?:\/\/.*)$/i.exec(url)
+    const remote = stomp
+      ? { url: stomp[1]!, ...(options.login !== undefined ? { login: options.login } : {}), ...(options.passcode !== undefined ? { passcode: options.passcode } : {}), ...(options.vhost !== undefined ? { vhost: options.vhost } : {}) }
+      : undefined
     const { vhost } = parseUrl(url)
     const connectTimeout = options.connectTimeout ?? 5000
     const connector = options.transport ?? (await resolveConnector(url))
@@ -149,6 +160,7 @@ export class Connection implements AsyncDisposable {
       ...(options.host ? { host: options.host } : {}),
       ...(options.link ? { link: options.link } : {}),
       ...(options.sharedWorker ? { sharedWorker: options.sharedWorker } : {}),
+      ...(remote ? { remote } : {}),
     })
     try {
       const { link, welcome } = await Promise.race([connecting, timeout])
@@ -169,7 +181,7 @@ export class Connection implements AsyncDisposable {
     this.#link = link
     this.#welcome = welcome
     this.url = options.url
-    this.vhost = parseUrl(options.url).vhost
+    this.vhost = /^stomp\+/i.test(options.url) ? (options.vhost ?? '/') : parseUrl(options.url).vhost
     this.name = options.name
     this.connectTimeout = options.connectTimeout
     this.requestTimeout = options.requestTimeout ?? 10000

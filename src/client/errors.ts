@@ -99,6 +99,14 @@ export class NotImplementedError extends ConnectionError {
   static override readonly replyCode = 540
   override name = 'NotImplementedError'
 }
+/**
+ * [remote] An AMQP operation the remote broker's protocol cannot carry out (over STOMP: declare,
+ * bind or delete an exchange, passive declares, purge…). Nothing was closed.
+ */
+export class NotSupportedError extends WarrenError {
+  static override readonly code = 'NOT_SUPPORTED'
+  override name = 'NotSupportedError'
+}
 /** 503: a command the broker cannot carry out as sent (e.g. an unknown exchange type). */
 export class CommandInvalidError extends ConnectionError {
   static override readonly code = 'COMMAND_INVALID'
@@ -233,6 +241,7 @@ const byName: Record<string, ErrorClass> = {
   ContentTooLargeError,
   NoRouteError,
   NotImplementedError,
+  NotSupportedError,
   CommandInvalidError,
   NotAllowedError,
   FrameError,

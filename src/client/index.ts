@@ -48,6 +48,7 @@ export {
   ContentTooLargeError,
   NoRouteError,
   NotImplementedError,
+  NotSupportedError,
   CommandInvalidError,
   NotAllowedError,
   FrameError,

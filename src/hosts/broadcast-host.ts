@@ -64,6 +64,9 @@ export interface LinkHostOptions {
   now?: () => number
 }
 
+/** What a LinkHost needs of the broker behind it: the engine, or a direct remote (src/remote/direct.ts). */
+export type LinkBroker = Pick<Broker, 'connect' | 'hasClient' | 'disconnect' | 'receive' | 'epoch' | 'brokerId' | 'storageState'>
+
 interface Session {
   /** The client id. */
   readonly id: string
@@ -104,7 +107,7 @@ export class LinkHost {
     closed: 0,
   }
   readonly vhost: string
-  readonly #broker: Broker
+  readonly #broker: LinkBroker
   readonly #locks: LockManagerLike | undefined
   readonly #sessions = new Map<string, Session>()
   readonly #unknownSent = new Map<string, number>()
@@ -119,7 +122,7 @@ export class LinkHost {
   readonly #pending = new Map<object | string, Work[]>()
   #sliceScheduled = false
 
-  constructor(broker: Broker, options: LinkHostOptions) {
+  constructor(broker: LinkBroker, options: LinkHostOptions) {
     this.#broker = broker
     this.vhost = options.vhost
     this.#locks = options.locks ?? defaultLocks()

@@ -5,6 +5,7 @@
  * hear on its remotes channel. Credentials stay in this context: notices carry RemoteStatus.
  */
 import type { Broker } from '../engine/broker.js'
+import { wireError, type WireErrorCode } from '../protocol/errors.js'
 import type { ClientCommand, DeliveredMessage, ReplyResults, ServerEvent } from '../protocol/frames.js'
 import {
   parseRemotesNotice,
@@ -14,7 +15,11 @@ import {
   type RemotesNotice,
   type ShovelSpec,
 } from '../protocol/remote.js'
-import type { LocalBroker, LocalConsumer, LocalPublish, RemoteOptions, Remotes } from '../remote/index.js'
+import type { RemoteAttach } from '../protocol/notices.js'
+import type { DirectBroker, LocalBroker, LocalConsumer, LocalPublish, RemoteConnection, RemoteOptions, Remotes } from '../remote/index.js'
+import type { LockManagerLike } from '../transport/locks.js'
+import { LinkHost } from './broadcast-host.js'
+import { ManagementError } from './engine-client.js'
 
 /** What broker options say about remotes. */
 export interface RemotesOptions {
@@ -34,21 +39,13 @@ export interface RemotesHandle {
   deleteLink(name: string): Promise<boolean>
 }
 
-/** A failed engine command as the links see it: the engine's error code and message. */
-export class LocalError extends Error {
-  override readonly name = 'LocalError'
-  constructor(readonly code: string, message: string) {
-    super(message)
-  }
-}
-
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 type Command = DistributiveOmit<ClientCommand, 'id' | 'channel'>
 
 interface Pending {
   readonly channel: number
   resolve(result: unknown): void
-  reject(error: LocalError): void
+  reject(error: ManagementError): void
 }
 
 interface ConsumerHandlers {
@@ -77,7 +74,7 @@ export class EngineLocal implements LocalBroker {
         await this.#call(channel, { op: 'queue.declare', queue, passive: true })
         return
       } catch (error) {
-        if (!(error instanceof LocalError) || error.code !== 'NOT_FOUND') throw error
+        if (!(error instanceof ManagementError) || error.data.code !== 'NOT_FOUND') throw error
       }
       await this.#withChannel((fresh) => this.#call(fresh, { op: 'queue.declare', queue, durable: true }))
     })
@@ -112,6 +109,15 @@ export class EngineLocal implements LocalBroker {
   }
 
   async publish(message: LocalPublish): Promise<void> {
+    try {
+      await this.#publish(message)
+    } catch (error) {
+      // The links read `code` (NOT_FOUND, RESOURCE_LIMIT, STORAGE_UNAVAILABLE…).
+      throw error instanceof ManagementError ? Object.assign(new Error(error.message), { code: error.data.code }) : error
+    }
+  }
+
+  async #publish(message: LocalPublish): Promise<void> {
     const channel = await (this.#publishChannel ??= this.#open())
     await this.#call(channel, {
       op: 'basic.publish',
@@ -189,7 +195,7 @@ export class EngineLocal implements LocalBroker {
         for (const [id, pending] of this.#pending) {
           if (pending.channel !== event.channel) continue
           this.#pending.delete(id)
-          pending.reject(new LocalError(event.error.code, event.error.message))
+          pending.reject(new ManagementError(event.error))
         }
         return
       }
@@ -205,17 +211,26 @@ export class EngineLocal implements LocalBroker {
         if (!pending) return
         this.#pending.delete(event.id)
         if (event.op === 'ok') pending.resolve(event.result)
-        else pending.reject(new LocalError(event.error.code, event.error.message))
+        else pending.reject(new ManagementError(event.error))
         return
       }
     }
   }
 
   #failAll(message: string): void {
-    const gone = new LocalError('CONNECTION_CLOSED', message)
+    const gone = new ManagementError(wireError('CONNECTION_CLOSED', message))
     for (const pending of this.#pending.values()) pending.reject(gone)
     this.#pending.clear()
   }
+}
+
+/** A remote error as the management API's wire error. */
+export function managementErrorOf(error: unknown): ManagementError {
+  if (error instanceof ManagementError) return error
+  const code = (error as { code?: unknown })?.code
+  const message = error instanceof Error ? error.message : String(error)
+  const wire: WireErrorCode = code === 'NOT_FOUND' ? 'NOT_FOUND' : code === 'INVALID_ARGUMENT' || code === 'PRECONDITION_FAILED' ? 'PRECONDITION_FAILED' : 'INTERNAL_ERROR'
+  return new ManagementError(wireError(wire, message))
 }
 
 export interface ServingRemotes extends RemotesHandle {
@@ -244,16 +259,74 @@ export async function startRemotes(broker: Broker, vhost: string, options: Remot
     if (parseRemotesNotice(event.data)?.op === 'remotes?') post(remotes.status())
   }
   remotes.start()
+  const wrap = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      return await fn(...a)
+    } catch (error) {
+      throw managementErrorOf(error)
+    }
+  }
   return {
     remotes,
     status: () => remotes.status(),
-    declareShovel: (spec) => remotes.declareShovel(spec),
-    declareFederation: (spec) => remotes.declareFederation(spec),
-    deleteLink: (name) => remotes.deleteLink(name),
+    declareShovel: wrap((spec: ShovelSpec) => remotes.declareShovel(spec)),
+    declareFederation: wrap((spec: FederationSpec) => remotes.declareFederation(spec)),
+    deleteLink: wrap((name: string) => remotes.deleteLink(name)),
     async stop() {
       channel.close()
       await remotes.stop()
       local.close()
     },
+  }
+}
+
+/**
+ * [remote] The direct connections (`stomp+ws://`) of a broker host: one LinkHost in front of one
+ * DirectBroker per remote socket, shared by every context that opens the same URL, vhost and
+ * credentials; a configured remote with those is the same socket its links use. The socket is
+ * made by the first open and lives as long as the host.
+ */
+export class DirectRemotes {
+  readonly #vhost: string
+  readonly #locks: LockManagerLike | undefined
+  readonly #configured: () => Remotes | undefined
+  readonly #hosts = new Map<string, Promise<{ host: LinkHost; direct: DirectBroker; own: RemoteConnection | undefined }>>()
+  #count = 0
+
+  constructor(vhost: string, configured: () => Remotes | undefined, locks?: LockManagerLike) {
+    this.#vhost = vhost
+    this.#configured = configured
+    this.#locks = locks
+  }
+
+  /** The LinkHost of `remote`'s socket (made, with the socket, on the first call). */
+  host(remote: RemoteAttach): Promise<LinkHost> {
+    const key = JSON.stringify([remote.url, remote.vhost ?? '/', remote.login ?? null, remote.passcode ?? null])
+    let made = this.#hosts.get(key)
+    if (!made) {
+      made = (async () => {
+        const { DirectBroker, RemoteConnection } = await import('../remote/index.js')
+        const options: RemoteOptions = remote
+        const shared = this.#configured()?.serving(options)
+        const own = shared ? undefined : new RemoteConnection(`direct-${++this.#count}`, options)
+        own?.start()
+        const direct = new DirectBroker(shared ?? own!)
+        return { host: new LinkHost(direct, this.#locks ? { vhost: this.#vhost, locks: this.#locks } : { vhost: this.#vhost }), direct, own }
+      })()
+      this.#hosts.set(key, made)
+      made.catch(() => this.#hosts.delete(key))
+    }
+    return made.then((m) => m.host)
+  }
+
+  async stop(): Promise<void> {
+    const all = await Promise.allSettled(this.#hosts.values())
+    this.#hosts.clear()
+    for (const result of all) {
+      if (result.status !== 'fulfilled') continue
+      result.value.host.close()
+      result.value.direct.close()
+      await result.value.own?.stop()
+    }
   }
 }

@@ -5,7 +5,7 @@
  * clients waiting on it learn that the broker is gone when it is granted to them.
  */
 import { Broker } from '../engine/broker.js'
-import { parsePortRequest, type PortNotice } from '../protocol/notices.js'
+import { parsePortRequest, type PortNotice, type RemoteAttach } from '../protocol/notices.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { IndexedDBStorage } from '../storage/indexeddb/index.js'
 import { MemoryStorage } from '../storage/memory.js'
@@ -16,7 +16,7 @@ import { LinkHost, serveBroadcast, servePort } from './broadcast-host.js'
 import { serveManagement } from './management.js' // [console]
 import { systemClock } from './system-clock.js'
 import { announceTakeover, liveClients } from './takeover.js'
-import type { RemotesOptions, ServingRemotes } from './remotes.js'
+import type { DirectRemotes, RemotesOptions, ServingRemotes } from './remotes.js'
 
 /**
  * [remote] Starts the configured remotes; the code (and @stomp/stompjs) is loaded only when
@@ -127,6 +127,21 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
     if (serving) stops.push(servePort(serving.host, port))
     else attached.push(port)
   }
+  // [remote] A direct stomp+ws connection's port is served by the LinkHost of its remote socket.
+  let directs: Promise<DirectRemotes> | undefined
+  const attachRemote = (port: MessagePort, remote: RemoteAttach) => {
+    directs ??= ready.then(async ({ remotes }) => {
+      const { DirectRemotes } = await import('./remotes.js')
+      return new DirectRemotes(vhost, () => remotes?.remotes, locks ?? undefined)
+    })
+    directs
+      .then((d) => d.host(remote))
+      .then((host) => stops.push(servePort(host, port)))
+      .catch((error: unknown) => {
+        console.error(`warren: a direct connection to ${remote.url.replace(/\/\/[^@/]*@/, '//')} could not be served:`, error)
+        port.close()
+      })
+  }
   scope.addEventListener('connect', (event) => {
     const port = event.ports[0]
     if (!port) return
@@ -134,7 +149,8 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
       const request = parsePortRequest(message.data)
       if (request?.op === 'attach') {
         const linkPort = message.ports[0]
-        if (linkPort) attach(linkPort)
+        if (linkPort && request.remote) attachRemote(linkPort, request.remote)
+        else if (linkPort) attach(linkPort)
       } else if (request?.op === 'stats' && serving) {
         const { host, broker } = serving
         const notice: PortNotice = { op: 'stats', host: { ...host.stats }, broker: { ...broker.stats }, sessions: host.sessionCount, epoch: broker.epoch }
@@ -173,6 +189,7 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
       lockAbort.abort()
       for (const stop of stops.splice(0)) stop()
       if (serving) {
+        await (await directs)?.stop()
         await serving.remotes?.stop()
         serving.host.close()
         await serving.broker.stop()

@@ -59,6 +59,8 @@ export const WIRE_ERRORS = {
   BROKER_UNAVAILABLE: { name: 'BrokerUnavailableError' },
   CONNECTION_CLOSED: { name: 'ConnectionClosedError' },
   ENCODE: { name: 'EncodeError' },
+  // [remote] An AMQP operation RabbitMQ's STOMP adapter cannot carry out (a direct stomp+ws connection).
+  NOT_SUPPORTED: { name: 'NotSupportedError' },
 } as const satisfies Record<string, WireError>
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS

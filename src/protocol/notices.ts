@@ -20,6 +20,20 @@ const isCounters = (v: unknown): v is Readonly<Record<string, number>> => {
 /** Window → SharedWorker: the transferred port (`ports[0]`) carries a MessagePort link from now on. */
 export interface AttachMessage {
   readonly op: 'attach'
+  /**
+   * [remote] The link is to this remote RabbitMQ (a `stomp+ws://` connection), reached through
+   * the broker host's socket for it, not to the local broker. The credentials travel only here,
+   * on a port to the host, never on a BroadcastChannel.
+   */
+  readonly remote?: RemoteAttach
+}
+
+/** [remote] A direct connection's remote: Web-STOMP URL (ws:// or wss://), login, vhost. */
+export interface RemoteAttach {
+  readonly url: string
+  readonly login?: string
+  readonly passcode?: string
+  readonly vhost?: string
 }
 
 /** Window → SharedWorker: asks for the counters (tests and benchmarks). */
@@ -48,9 +62,30 @@ export const isAttachMessage = (data: unknown): data is AttachMessage => {
   }
 }
 
+const MAX_REMOTE_FIELD = 4096
+const isRemoteField = (v: unknown): v is string | undefined => v === undefined || (typeof v === 'string' && v.length <= MAX_REMOTE_FIELD)
+
+/** A remote of an attach, or undefined when it is not one (a bad field is no remote at all). */
+export function parseRemoteAttach(data: unknown): RemoteAttach | undefined {
+  const r = read(data)
+  if (!r || typeof r.url !== 'string' || !/^wss?:\/\/./i.test(r.url) || r.url.length > MAX_REMOTE_FIELD) return undefined
+  if (!isRemoteField(r.login) || !isRemoteField(r.passcode) || !isRemoteField(r.vhost)) return undefined
+  return {
+    url: r.url,
+    ...(r.login !== undefined ? { login: r.login } : {}),
+    ...(r.passcode !== undefined ? { passcode: r.passcode } : {}),
+    ...(r.vhost !== undefined ? { vhost: r.vhost } : {}),
+  }
+}
+
 export function parsePortRequest(data: unknown): PortRequest | null {
   try {
-    const op = read(data)?.op
+    const r = read(data)
+    const op = r?.op
+    if (op === 'attach' && r?.remote !== undefined) {
+      const remote = parseRemoteAttach(r.remote)
+      return remote ? { op, remote } : null
+    }
     return op === 'attach' || op === 'stats' ? { op } : null
   } catch {
     return null

@@ -38,7 +38,7 @@ export class RemoteError extends Error {
 }
 
 export interface Subscription {
-  unsubscribe(): void
+  unsubscribe(headers?: StompHeaders): void
 }
 
 /** The URL as shown to other contexts: never user info. */
@@ -112,6 +112,12 @@ export class RemoteConnection {
     return this.#state === 'open'
   }
 
+  /** [remote] Whether a direct connection to `options` may ride this socket: same URL, vhost and credentials. */
+  serves(options: RemoteOptions): boolean {
+    const o = this.#options
+    return o.url === options.url && (o.vhost ?? '/') === (options.vhost ?? '/') && o.login === options.login && o.passcode === options.passcode
+  }
+
   /** Calls `listener` on every (re)connection, and now if open. Returns an unsubscribe. */
   onOpen(listener: () => void): () => void {
     this.#openListeners.add(listener)
@@ -178,6 +184,30 @@ export class RemoteConnection {
     return client.subscribe(destination, onMessage, headers)
   }
 
+  /**
+   * [remote] Ends a subscription and resolves on RabbitMQ's RECEIPT for the UNSUBSCRIBE: frames
+   * are handled in order, so the SUBSCRIBE before it (and the declare it made) has taken effect.
+   */
+  unsubscribe(subscription: Subscription): Promise<void> {
+    const client = this.#client
+    if (!client || !this.isOpen) return Promise.reject(new RemoteError('CONNECTION_LOST', `remote '${this.name}' is not connected`))
+    const receipt = `r${this.#nextReceipt++}`
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(receipt, { resolve, reject })
+      client.watchForReceipt(receipt, () => {
+        const pending = this.#pending.get(receipt)
+        this.#pending.delete(receipt)
+        pending?.resolve()
+      })
+      try {
+        subscription.unsubscribe({ receipt })
+      } catch (error) {
+        this.#pending.delete(receipt)
+        reject(new RemoteError('CONNECTION_LOST', error instanceof Error ? error.message : String(error)))
+      }
+    })
+  }
+
   #setState(state: RemoteState): void {
     if (this.#state === 'stopped' && state !== 'stopped') return
     this.#state = state
@@ -215,6 +245,9 @@ export class RemoteConnection {
       debug: () => {},
     })
     this.#client = client
+    // A message for a subscription already ended (one that raced its UNSUBSCRIBE) goes back to
+    // its queue, instead of staying unacked until the socket closes.
+    client.onUnhandledMessage = (message) => message.nack({ requeue: 'true' })
     client.onConnect = () => {
       if (this.#client !== client) return
       connected = true

@@ -12,6 +12,7 @@ import type { LocalBroker } from './local.js'
 import { Shovel } from './shovel.js'
 
 export { RemoteConnection, RemoteError, publicUrl, type RemoteOptions } from './connection.js'
+export { DirectBroker } from './direct.js'
 export type { LocalBroker, LocalConsumer, LocalPublish } from './local.js'
 
 export interface RemotesConfig {
@@ -75,6 +76,11 @@ export class Remotes {
 
   connection(name: string): RemoteConnection | undefined {
     return this.#connections.get(name)
+  }
+
+  /** [remote] The configured remote a direct connection to `options` shares, if any. */
+  serving(options: RemoteOptions): RemoteConnection | undefined {
+    return [...this.#connections.values()].find((c) => c.serves(options))
   }
 
   /** Declares (or replaces) a shovel; a failed one declared again starts afresh. */

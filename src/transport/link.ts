@@ -5,6 +5,7 @@
  * A link does the hello/welcome handshake itself and comes back on its own after the
  * broker restarts; the client only sees `welcome` (compare epochs) and `down`.
  */
+import type { RemoteAttach } from '../protocol/notices.js'
 import type { ClientCommand, ServerEvent, Welcome } from '../protocol/frames.js'
 
 export interface LinkListener {
@@ -45,6 +46,8 @@ export interface ConnectOptions {
   link?: 'port' | 'broadcast'
   /** `shared://` in a window: starts the broker's SharedWorker; default: the one given to `useSharedWorker`. */
   sharedWorker?: SharedWorkerFactory
+  /** [remote] `stomp+ws://`: the RabbitMQ this link reaches through the broker host's socket. */
+  remote?: RemoteAttach
 }
 
 /** Creates the broker's SharedWorker; must pass `name` through (it carries vhost and protocol version). */

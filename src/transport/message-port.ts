@@ -6,16 +6,19 @@
  * tied to one worker instance: the wire is opened again (on the new worker) after every broker
  * restart.
  */
-import type { AttachMessage } from '../protocol/notices.js'
+import type { AttachMessage, RemoteAttach } from '../protocol/notices.js'
 import type { OpenWire } from './client-link.js'
 
-/** Opens a MessageChannel to the worker behind `workerPort()` (read at every (re)open). */
+/**
+ * Opens a MessageChannel to the worker behind `workerPort()` (read at every (re)open); with
+ * `remote`, to the host's socket for that RabbitMQ instead of the local broker.
+ */
 export const portWire =
-  (workerPort: () => MessagePort): OpenWire =>
+  (workerPort: () => MessagePort, remote?: RemoteAttach): OpenWire =>
   (receive) => {
     const { port1, port2 } = new MessageChannel()
     port1.onmessage = (event) => receive(event.data)
-    const attach: AttachMessage = { op: 'attach' }
+    const attach: AttachMessage = remote ? { op: 'attach', remote } : { op: 'attach' }
     workerPort().postMessage(attach, [port2])
     return {
       post(batch) {

@@ -241,14 +241,14 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
    */
   const openPort: OpenWire = (receive) => {
     let target = used!
-    let wire = portWire(() => target.worker.port)(receive)
+    let wire = portWire(() => target.worker.port, options.remote)(receive)
     return {
       post(batch) {
         const current = state.current
         if (link.state !== 'up' && current !== undefined && current !== target && current.error === undefined) {
           wire.close()
           used = target = current
-          wire = portWire(() => target.worker.port)(receive)
+          wire = portWire(() => target.worker.port, options.remote)(receive)
           if (auto) awaitReady(current)
         }
         wire.post(batch)
@@ -327,3 +327,13 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
 export const sharedConnector = (defaults: Partial<SharedConnectOptions> = {}) =>
   (options: ConnectOptions): Promise<{ link: Link; welcome: Welcome }> =>
     connectShared({ ...defaults, ...options })
+
+/**
+ * [remote] The `stomp+ws://` and `stomp+wss://` connector: a port link to the local broker
+ * host's SharedWorker (vhost '/'), attached to its socket for `options.remote` (a direct
+ * connection to RabbitMQ). The page opens no WebSocket of its own.
+ */
+export const remoteConnector = (options: ConnectOptions): Promise<{ link: Link; welcome: Welcome }> => {
+  if (!options.remote) return Promise.reject(new LinkError('BROKER_UNAVAILABLE', 'a stomp+ws:// connection needs its remote (url, login, passcode, vhost)'))
+  return connectShared({ ...options, vhost: '/', link: 'port', host: 'shared-worker' })
+}

@@ -21,6 +21,12 @@ describe('boundary message guards', () => {
     expect(isAttachMessage({ op: 'attach' })).toBe(true)
     expect(parsePortRequest({ op: 'stats', x: 1 })).toEqual({ op: 'stats' })
     expect(parsePortRequest({ op: 'attach' })).toEqual({ op: 'attach' })
+    // [remote] a direct stomp+ws connection's attach: the remote's fields, nothing else
+    expect(parsePortRequest({ op: 'attach', remote: { url: 'ws://h:1/ws', login: 'u', passcode: 'p', vhost: '/', x: 1 } })).toEqual({
+      op: 'attach',
+      remote: { url: 'ws://h:1/ws', login: 'u', passcode: 'p', vhost: '/' },
+    })
+    expect(parsePortRequest({ op: 'attach', remote: { url: 'wss://h/ws' } })).toEqual({ op: 'attach', remote: { url: 'wss://h/ws' } })
     expect(parsePortNotice({ op: 'ready', epoch: 3, brokerId: 'b', x: 1 })).toEqual({ op: 'ready', epoch: 3, brokerId: 'b' })
     const stats = { op: 'stats', host: { batches: 1 }, broker: { droppedFrames: 0 }, sessions: 2, epoch: 3 }
     expect(parsePortNotice(stats)).toEqual(stats)
@@ -41,6 +47,10 @@ describe('boundary message guards', () => {
 
   it.each([
     [parsePortRequest, { op: 'attach!' }],
+    [parsePortRequest, { op: 'attach', remote: { url: 'http://h/ws' } }],
+    [parsePortRequest, { op: 'attach', remote: { url: 'ws://h/ws', login: 5 } }],
+    [parsePortRequest, { op: 'attach', remote: { url: 'ws://h/ws', passcode: 'p'.repeat(5000) } }],
+    [parsePortRequest, { op: 'attach', remote: 'ws://h/ws' }],
     [parsePortNotice, { op: 'ready', epoch: '3', brokerId: 'b' }],
     [parsePortNotice, { op: 'ready', epoch: 3 }],
     [parsePortNotice, { op: 'stats', host: { batches: 'x' }, broker: {}, sessions: 1, epoch: 1 }],

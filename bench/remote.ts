@@ -1,0 +1,51 @@
+// [remote] The remote group: Warren's direct connection to RabbitMQ (through the broker host's
+// one Web-STOMP socket) against @stomp/stompjs used directly from the tab, on a private RabbitMQ
+// node started with the test infrastructure's script. Runs only where rabbitmq-server is installed.
+import type { Page } from 'playwright-core'
+import { rabbitmqInstalled, startRabbitmq } from '../test/rabbitmq/node.mjs'
+import type { Plan } from './browser-groups.js'
+import { startBrowser } from './lib/browser.js'
+import type { Results } from './lib/report.js'
+
+export const remoteAvailable = (): boolean => rabbitmqInstalled()
+
+export async function remote(results: Results, plan: Plan, echo = false): Promise<void> {
+  const node = await startRabbitmq({ log: plan.log })
+  const browser = await startBrowser(echo, true, 'chromium')
+  try {
+    const page: Page = await browser.tab(1)
+    const url = node.stompUrl
+    const n = plan.quick ? 2000 : 10_000
+    const k = plan.quick ? 200 : 1000
+    const kinds = [
+      { kind: 'warren', label: 'Warren stomp+ws (one socket in the broker host)' },
+      { kind: 'stomp', label: '@stomp/stompjs directly from the tab' },
+    ] as const
+    for (const { kind, label } of kinds) {
+      results.add({ group: 'remote', id: `remote-publish-${kind}`, label: `publish → RabbitMQ, receipts as confirms, 100 in flight: ${label}`, size: '64 B', unit: 'msg/s', better: 'higher' })
+      results.add({ group: 'remote', id: `remote-consume-${kind}`, label: `RabbitMQ → tab, acked, prefetch 100: ${label}`, size: '64 B', unit: 'msg/s', better: 'higher' })
+      results.add({ group: 'remote', id: `remote-rtt-${kind}`, label: `round trip tab → RabbitMQ → tab (p50): ${label}`, size: '64 B', unit: 'ms', better: 'lower' })
+    }
+    results.ratio('remote-publish-warren', 'remote-publish-stomp', 'direct publish with receipts: Warren / @stomp/stompjs')
+    results.ratio('remote-consume-warren', 'remote-consume-stomp', 'direct consume with acks: Warren / @stomp/stompjs')
+    results.ratio('remote-rtt-warren', 'remote-rtt-stomp', 'round trip p50: Warren / @stomp/stompjs (lower is better)')
+    for (let rep = 0; rep <= plan.reps; rep++) {
+      for (const { kind } of kinds) {
+        const queue = `bench-${kind}-${rep}`
+        await page.evaluate(([u, q]) => window.bench.remote.declare(u!, q!), [url, queue])
+        const count = rep === 0 ? 200 : n
+        const pub = await page.evaluate(([kk, u, q, c]) => window.bench.remote.publish(kk as 'warren', u as string, q as string, c as number), [kind, url, queue, count] as const)
+        const con = await page.evaluate(([kk, u, q, c]) => window.bench.remote.consume(kk as 'warren', u as string, q as string, c as number), [kind, url, queue, count] as const)
+        const rt = await page.evaluate(([kk, u, q, c]) => window.bench.remote.rtt(kk as 'warren', u as string, q as string, c as number), [kind, url, queue, rep === 0 ? 20 : k] as const)
+        if (rep === 0) continue
+        results.push(`remote-publish-${kind}`, pub)
+        results.push(`remote-consume-${kind}`, con)
+        results.push(`remote-rtt-${kind}`, rt)
+        plan.log(`remote ${kind} rep ${rep}: publish ${pub.toFixed(0)}/s, consume ${con.toFixed(0)}/s, rtt p50 ${rt.toFixed(2)} ms`)
+      }
+    }
+  } finally {
+    await browser.close()
+    await node.stop()
+  }
+}
