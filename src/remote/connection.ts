@@ -158,23 +158,8 @@ export class RemoteConnection {
    * code of RabbitMQ's ERROR frame.
    */
   send(destination: string, headers: StompHeaders, body: { body: string } | { binaryBody: Uint8Array }): Promise<void> {
-    const client = this.#client
-    if (!client || !this.isOpen) return Promise.reject(new RemoteError('CONNECTION_LOST', `remote '${this.name}' is not connected`))
-    const receipt = `r${this.#nextReceipt++}`
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.set(receipt, { resolve, reject })
-      client.watchForReceipt(receipt, () => {
-        const pending = this.#pending.get(receipt)
-        this.#pending.delete(receipt)
-        pending?.resolve()
-      })
-      try {
-        client.publish({ destination, headers: { ...headers, receipt }, ...body, skipContentLengthHeader: false })
-      } catch (error) {
-        this.#pending.delete(receipt)
-        reject(new RemoteError('CONNECTION_LOST', error instanceof Error ? error.message : String(error)))
-      }
-    })
+    return this.#withReceipt((client, receipt) =>
+      client.publish({ destination, headers: { ...headers, receipt }, ...body, skipContentLengthHeader: false }))
   }
 
   /** Subscribes while open; the subscription ends with the socket (links subscribe again on open). */
@@ -189,6 +174,11 @@ export class RemoteConnection {
    * are handled in order, so the SUBSCRIBE before it (and the declare it made) has taken effect.
    */
   unsubscribe(subscription: Subscription): Promise<void> {
+    return this.#withReceipt((_client, receipt) => subscription.unsubscribe({ receipt }))
+  }
+
+  /** Sends one frame carrying a fresh `receipt` header; settles when RabbitMQ answers it. */
+  #withReceipt(sendFrame: (client: Client, receipt: string) => void): Promise<void> {
     const client = this.#client
     if (!client || !this.isOpen) return Promise.reject(new RemoteError('CONNECTION_LOST', `remote '${this.name}' is not connected`))
     const receipt = `r${this.#nextReceipt++}`
@@ -200,7 +190,7 @@ export class RemoteConnection {
         pending?.resolve()
       })
       try {
-        subscription.unsubscribe({ receipt })
+        sendFrame(client, receipt)
       } catch (error) {
         this.#pending.delete(receipt)
         reject(new RemoteError('CONNECTION_LOST', error instanceof Error ? error.message : String(error)))
