@@ -35,7 +35,7 @@ describe('npm package', { timeout: 120_000 }, () => {
   })
 
   it('ships the entries with their declarations, the licence and no sources or tests', () => {
-    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/testing.js', 'dist/console.js', 'dist/vite.js',
+    for (const file of ['dist/warren.js', 'dist/worker.js', 'dist/worker-sw.js', 'dist/types/worker-sw.d.ts', 'dist/testing.js', 'dist/console.js', 'dist/vite.js',
       'dist/simple.js', 'dist/rpc.js', 'dist/compression.js', 'dist/jobs.js',
       'dist/types/index.d.ts', 'dist/types/worker.d.ts', 'dist/types/testing/index.d.ts', 'dist/types/console/index.d.ts',
       'dist/types/vite.d.ts', 'dist/types/simple.d.ts', 'dist/types/rpc.d.ts', 'dist/types/compression.d.ts',
@@ -62,6 +62,7 @@ describe('npm package', { timeout: 120_000 }, () => {
       "const subpaths = Object.fromEntries(await Promise.all(['simple', 'rpc', 'compression', 'jobs'].map(async (p) => [p, Object.keys(await import(`warren/${p}`)).sort()])))",
       "const { default: plugin } = await import('warren/vite')",
       "const worker = import.meta.resolve('warren/worker')",
+      "import.meta.resolve('warren/worker-sw')",
       "import.meta.resolve('warren/console')",
       'console.log(JSON.stringify({ main: Object.keys(main).sort(), testing: Object.keys(testing).sort(), subpaths, worker, plugin: plugin() }))',
     ].join('\n')
