@@ -15,7 +15,7 @@ type ConsolesModule = typeof import('./management-consoles.js')
 let bundled: ConsolesModule | undefined
 
 /** Makes serveManagement use `module` instead of importing it: for hosts that cannot `import()`. */
-export function bundleManagement(module: ConsolesModule): void {
+export function bundleManagement(module: ConsolesModule | undefined): void {
   bundled = module
 }
 
