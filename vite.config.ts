@@ -19,6 +19,7 @@ export default defineConfig({
         compression: src('compression.ts'),
         jobs: src('jobs/index.ts'),
         worker: src('worker.ts'),
+        'worker-sw': src('worker-sw.ts'),
         testing: src('testing/index.ts'),
         console: src('console/index.ts'),
         vite: src('vite.ts'),

@@ -1,6 +1,6 @@
 /**
- * Bundle size: each entry built the way an app's bundler ships it (Vite, minified, ESM, its
- * dependencies bundled in, every export of the entry kept), then gzipped (zlib, level 9).
+ * Bundle size: each entry built the way an app's bundler ships it (a Vite app build, minified,
+ * ESM, its dependencies bundled in, every export of the entry kept), then gzipped (zlib, level 9).
  * "initial" is the entry chunk and every chunk it imports statically: what a page loads
  * before Connection.open(). Chunks behind a dynamic import() (the memory:// host, which
  * carries the whole engine) are counted apart, as "lazy".
@@ -37,7 +37,9 @@ async function size(entry: string): Promise<Sizes> {
       target: 'es2022',
       minify: true,
       reportCompressedSize: false,
-      lib: { entry: `${root}/${entry}`, formats: ['es'], fileName: () => 'entry.js' },
+      // An app build, not library mode: Vite keeps the whitespace of a library's ES output (for
+      // the app's bundler to minify later), which an app's own build strips.
+      rollupOptions: { input: `${root}/${entry}`, preserveEntrySignatures: 'exports-only' },
     },
   })) as Rollup.RollupOutput | Rollup.RollupOutput[]
   const chunks = (Array.isArray(output) ? output.flatMap((o) => o.output) : output.output).filter((o): o is Rollup.OutputChunk => o.type === 'chunk')

@@ -13,7 +13,7 @@ import type { Connector } from './transport/link.js'
 // host it; the host code (engine, storage) loads only in contexts that stand as candidates.
 const electLazily: Elector = async (vhost) => {
   if (detectClientKind() === 'service-worker')
-    throw new Error("a service worker cannot import() the elected broker host: call enableElectedHost() from 'warren/worker' in its script")
+    throw new Error("a service worker cannot import() the elected broker host: call enableElectedHost() from 'warren/worker-sw' in its script")
   ;(await import('./hosts/elected.js')).electBroker(vhost)
 }
 

@@ -36,7 +36,8 @@ export type { ElectedBroker, ElectedHostOptions, ElectedServing, ElectedState } 
 /**
  * Lets `shared://` connections of this context host the broker when elected, with the host
  * code bundled statically: a service worker must call this, since it may not `import()`
- * (the `warren` entry loads the elected host lazily everywhere else).
+ * (the `warren` entry loads the elected host lazily everywhere else). Import it from
+ * `warren/worker-sw` there, which bundles the management API too (loaded lazily here).
  */
 export function enableElectedHost(options?: ElectedHostOptions): void {
   useElectedHost(async (vhost) => {

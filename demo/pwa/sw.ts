@@ -10,7 +10,7 @@
  */
 import { Connection, registerTransport } from '../../src/client/index.js'
 import { connectShared } from '../../src/transport/shared.js'
-import { enableElectedHost } from '../../src/worker.js'
+import { enableElectedHost } from '../../src/worker-sw.js'
 import { openOutbox, send } from './outbox.js'
 
 registerTransport('shared', () => connectShared)

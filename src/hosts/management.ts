@@ -1,110 +1,42 @@
 /**
  * Serves the management API of a broker to consoles. A console announces itself (its id) on
- * the vhost's management channel; the broker then exposes the API with comlink on a
- * BroadcastChannel named after that console, where exactly two parties listen (comlink's
- * request/response needs that). A console is dropped when its Web Lock is released, when it
- * says so, or after a long silence; it announces itself again if it finds nobody answering.
+ * the vhost's management channel; the first announce loads the consoles' side
+ * (hosts/management-consoles.ts: the service and comlink) with a dynamic import, so a broker
+ * nobody inspects does not carry it. A service worker may not `import()`: its host script
+ * bundles that side statically through `warren/worker-sw` (bundleManagement below).
  */
-import * as Comlink from 'comlink'
 import type { Broker } from '../engine/broker.js'
-import {
-  consoleChannelName,
-  consoleLockName,
-  managementChannelName,
-  managementDirectoryName,
-  isManagementCall,
-  MANAGEMENT_METHODS,
-  parseDirectorySignal,
-  parseManagementSignal,
-  type DirectorySignal,
-  type ManagementApi,
-  type ManagementSignal,
-} from '../protocol/management.js'
-import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
-import { safeEndpoint, type ChannelEndpoint } from '../transport/safe-endpoint.js'
-import { toErrorData } from './engine-client.js'
-import { ManagementService, type ManagementServiceOptions } from './management-service.js'
+import { managementChannelName, managementDirectoryName, parseDirectorySignal, parseManagementSignal, type DirectorySignal } from '../protocol/management.js'
+import type { Consoles, ServeManagementOptions } from './management-consoles.js'
 
-export interface ServeManagementOptions extends ManagementServiceOptions {
-  /** Lock manager used to learn that a console is gone; default `navigator.locks`. */
-  consoleLocks?: LockManagerLike
-  /** A console that sends nothing for this long is dropped (ms). Default 5 minutes. */
-  idleTimeout?: number
-}
+export type { ServeManagementOptions } from './management-consoles.js'
 
-interface ConsoleSession {
-  readonly channel: BroadcastChannel
-  readonly liveness: AbortController
-  lastSeen: number
+type ConsolesModule = typeof import('./management-consoles.js')
+let bundled: ConsolesModule | undefined
+
+/** Makes serveManagement use `module` instead of importing it: for hosts that cannot `import()`. */
+export function bundleManagement(module: ConsolesModule | undefined): void {
+  bundled = module
 }
 
 /** Starts answering consoles of `vhost`; returns a function that stops (and drops them all). */
 export function serveManagement(broker: Broker, vhost: string = broker.vhost, options: ServeManagementOptions = {}): () => void {
-  const service = new ManagementService(broker, options)
-  // Only the API's methods, each rejecting with plain ErrorData: comlink would keep only the
-  // name and message of an Error, and the console rebuilds the class from the code.
-  const api = Object.freeze(
-    Object.fromEntries(
-      MANAGEMENT_METHODS.map((name) => [
-        name,
-        async (...args: unknown[]) => {
-          try {
-            return await (service[name] as (...a: unknown[]) => Promise<unknown>).apply(service, args)
-          } catch (error) {
-            throw toErrorData(error)
-          }
-        },
-      ]),
-    ),
-  ) as unknown as ManagementApi
-  const locks = options.consoleLocks ?? defaultLocks()
-  const idleTimeout = options.idleTimeout ?? 5 * 60_000
-  const consoles = new Map<string, ConsoleSession>()
+  let consoles: Promise<Consoles> | undefined
   let stopped = false
-
-  const ready = (consoleId: string, session: ConsoleSession) => {
-    const signal: ManagementSignal = { op: 'management.ready', consoleId, epoch: broker.epoch, brokerId: broker.brokerId }
-    session.channel.postMessage(signal)
-  }
-
-  const open = (consoleId: string) => {
-    const existing = consoles.get(consoleId)
-    if (existing) {
-      existing.lastSeen = Date.now()
-      ready(consoleId, existing)
-      return
-    }
-    const channel = new BroadcastChannel(consoleChannelName(vhost, consoleId))
-    const session: ConsoleSession = { channel, liveness: new AbortController(), lastSeen: Date.now() }
-    channel.addEventListener('message', () => {
-      session.lastSeen = Date.now()
-    })
-    Comlink.expose(api, callsOnly(safeEndpoint(channel)))
-    consoles.set(consoleId, session)
-    service.attach()
-    ready(consoleId, session)
-    locks
-      ?.request(consoleLockName(vhost, consoleId), { signal: session.liveness.signal }, () => {
-        if (consoles.get(consoleId) === session) close(consoleId)
-      })
-      .catch(() => {})
-  }
-
-  const close = (consoleId: string) => {
-    const session = consoles.get(consoleId)
-    if (!session) return
-    consoles.delete(consoleId)
-    session.liveness.abort()
-    session.channel.close()
-    service.detach()
-  }
+  // One promise for the loaded side: opens and closes queue on it in the order they came.
+  const served = () =>
+    (consoles ??= (bundled ? Promise.resolve(bundled) : import('./management-consoles.js')).then((m) => m.serveConsoles(broker, vhost, options)))
 
   const announce = new BroadcastChannel(managementChannelName(vhost))
   announce.onmessage = (event: MessageEvent) => {
     if (stopped) return
     const signal = parseManagementSignal(event.data)
-    if (signal?.op === 'management.open') open(signal.consoleId)
-    else if (signal?.op === 'management.close') close(signal.consoleId)
+    if (signal?.op === 'management.open')
+      served().then(
+        (c) => stopped || c.open(signal.consoleId),
+        (error: unknown) => console.error('warren: the management API failed to load:', error),
+      )
+    else if (signal?.op === 'management.close') void consoles?.then((c) => stopped || c.close(signal.consoleId), () => {})
   }
 
   const directory = new BroadcastChannel(managementDirectoryName())
@@ -113,40 +45,11 @@ export function serveManagement(broker: Broker, vhost: string = broker.vhost, op
     directory.postMessage({ op: 'vhost', vhost, epoch: broker.epoch, brokerId: broker.brokerId } satisfies DirectorySignal)
   }
 
-  const sweep = setInterval(() => {
-    const now = Date.now()
-    for (const [id, session] of consoles) if (now - session.lastSeen > idleTimeout) close(id)
-  }, Math.min(idleTimeout, 30_000))
-
   return () => {
     if (stopped) return
     stopped = true
-    clearInterval(sweep)
     announce.close()
     directory.close()
-    for (const id of [...consoles.keys()]) close(id)
-    service.close()
+    void consoles?.then((c) => c.stop(), () => {})
   }
 }
-
-/** The console's channel as comlink's expose sees it: API calls pass, anything else is dropped. */
-function callsOnly(endpoint: ChannelEndpoint): ChannelEndpoint {
-  const wrapped = new WeakMap<object, EventListener>()
-  return {
-    postMessage: (message) => endpoint.postMessage(message),
-    addEventListener(type, listener) {
-      const filter: EventListener = (event) => {
-        if (!isManagementCall((event as MessageEvent).data)) return
-        if (typeof listener === 'function') listener(event)
-        else listener.handleEvent(event)
-      }
-      wrapped.set(listener, filter)
-      endpoint.addEventListener(type, filter)
-    },
-    removeEventListener(type, listener) {
-      const filter = wrapped.get(listener)
-      if (filter) endpoint.removeEventListener(type, filter)
-    },
-  }
-}
-

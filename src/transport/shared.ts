@@ -179,7 +179,7 @@ export async function connectShared(options: SharedConnectOptions): Promise<{ li
   if (host === 'elected' && (!elector || kind === 'port'))
     throw new LinkError('BROKER_UNAVAILABLE', kind === 'port'
       ? "host: 'elected' serves over BroadcastChannel only, not link: 'port'"
-      : "host: 'elected' needs the elected host: import 'warren', or in a service worker call enableElectedHost() from 'warren/worker'")
+      : "host: 'elected' needs the elected host: import 'warren', or in a service worker call enableElectedHost() from 'warren/worker-sw'")
   let electing = host === 'elected' || (!starter && elector !== undefined && kind === 'broadcast')
   let unlistenElected: (() => void) | undefined
   const inWindow = ['window', 'iframe'].includes(detectClientKind())

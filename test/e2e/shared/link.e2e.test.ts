@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasCdp, startHarness, type Harness } from '../harness.js'
+import { PROTOCOL_VERSION } from '../../../src/protocol/version.js'
 
 const PAGE = 'shared/index.html'
 
@@ -265,7 +266,7 @@ describe('shared broker, isolation and hostile input', () => {
     const other = await connect(a, { vhost: 'other' })
     expect(other.welcome.brokerId).not.toBe(root.welcome.brokerId)
     // One SharedWorker per vhost (listing the workers needs CDP: Chromium only).
-    if (hasCdp) expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual(['warren:v2:/', 'warren:v2:other'])
+    if (hasCdp) expect((await sharedWorkers(a)).map((w) => w.title).sort()).toEqual([`warren:v${PROTOCOL_VERSION}:/`, `warren:v${PROTOCOL_VERSION}:other`])
     await a.evaluate(([i, cmds]) => window.t.script(i as string, cmds as never), [
       root.clientId,
       [{ op: 'channel.open', channel: 1 }, { op: 'queue.declare', channel: 1, queue: 'root-only' }],

@@ -1,11 +1,12 @@
 // The test service worker: a Warren client (and, when no window serves, the elected broker
-// host: a service worker cannot import(), so the host code is bundled with enableElectedHost).
+// host: a service worker cannot import(), so the host code, management API included, is bundled
+// with enableElectedHost from the worker-sw entry).
 // Driven by messages from a page (each answered on the message's port, kept alive with
 // waitUntil) and by `sync` events: tag `jobs:<queue>` drains that queue within a time bound.
 import { Connection, Queue, registerTransport } from '../../../../src/client/index.js'
 import { JobQueue } from '../../../../src/jobs/index.js'
 import { connectShared } from '../../../../src/transport/shared.js'
-import { electedBroker, enableElectedHost } from '../../../../src/worker.js'
+import { electedBroker, enableElectedHost } from '../../../../src/worker-sw.js'
 
 registerTransport('shared', () => connectShared)
 enableElectedHost()

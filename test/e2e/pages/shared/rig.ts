@@ -47,10 +47,18 @@ export function createRig(defaults: Partial<SharedConnectOptions> = {}) {
         const client: Client = { link, next: 1, pending: new Map(), events: [], welcomes: [], downs: [], seen: [], autoAck: new Set() }
         link.listen({
           frame(frame) {
-            if ((frame.op === 'ok' || frame.op === 'error') && client.pending.has(frame.id)) {
-              client.pending.get(frame.id)!(frame)
-              client.pending.delete(frame.id)
-              return
+            if (frame.op === 'ok' || frame.op === 'error') {
+              // A ranged ok (protocol 3) answers every request from id through `through`.
+              const last = frame.op === 'ok' && frame.through !== undefined ? frame.through : frame.id
+              let settled = false
+              for (let id = frame.id; id <= last; id++) {
+                const resolve = client.pending.get(id)
+                if (!resolve) continue
+                client.pending.delete(id)
+                resolve(frame)
+                settled = true
+              }
+              if (settled) return
             }
             if (frame.op === 'basic.deliver' && client.autoAck.has(frame.consumerTag)) {
               client.seen.push({ body: frame.body, redelivered: frame.redelivered, consumerTag: frame.consumerTag })
