@@ -143,6 +143,22 @@ out.push(
   ),
 )
 out.push('')
+out.push('**Remote: RabbitMQ through Web-STOMP** (private loopback node, 64 B persistent messages; Warren through the broker host\'s one socket, @stomp/stompjs from the tab)')
+out.push('')
+out.push(
+  table(
+    ['', 'Warren', '@stomp/stompjs from the tab', 'ratio'],
+    [
+      ['direct publish, receipts as confirms, 100 in flight (msg/s)', cell('remote-publish-warren'), cell('remote-publish-stomp'), ratio('remote-publish-warren', 'remote-publish-stomp')],
+      ['direct consume, acks, prefetch 100 (msg/s)', cell('remote-consume-warren'), cell('remote-consume-stomp'), ratio('remote-consume-warren', 'remote-consume-stomp')],
+      ['round trip tab → RabbitMQ → tab, p50 (ms)', cell('remote-rtt-warren'), cell('remote-rtt-stomp'), ratio('remote-rtt-warren', 'remote-rtt-stomp')],
+      ['shovel local → RabbitMQ, confirm-then-ack (msg/s; vs publish with receipts)', cell('remote-shovel'), cell('remote-publish-stomp'), ratio('remote-shovel', 'remote-publish-stomp')],
+      ['federation RabbitMQ → local, acked after the local commit (msg/s; vs consume with acks)', cell('remote-federation'), cell('remote-consume-stomp'), ratio('remote-federation', 'remote-consume-stomp')],
+      ['offline outbox drain, 10,000 queued (msg/s; vs publish with receipts)', cell('remote-drain'), cell('remote-publish-stomp'), ratio('remote-drain', 'remote-publish-stomp')],
+    ],
+  ),
+)
+out.push('')
 out.push('**Targets**')
 out.push('')
 out.push(table(['target', 'figure (same run)', 'met'], run.targets.map((t) => [t.label, t.figure, t.met === null || t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**'])))

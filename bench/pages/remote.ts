@@ -2,7 +2,9 @@
 // SharedWorker's one socket) next to @stomp/stompjs used directly from the tab.
 import { Client, type IMessage } from '@stomp/stompjs'
 import { Connection, registerTransport } from '../../src/client/index.js'
+import { openManagement } from '../../src/client/management.js'
 import { remoteConnector } from '../../src/transport/shared.js'
+import { connection } from './warren.js'
 
 registerTransport('stomp+ws', () => remoteConnector)
 
@@ -111,4 +113,96 @@ export async function rtt(kind: 'warren' | 'stomp', url: string, queue: string, 
   await stop()
   times.sort((a, b) => a - b)
   return times[times.length >> 1]!
+}
+
+// Shovels and federation: a broker whose vhost ('remote-*') has the node as remote 'upstream'
+// (bench/pages/broker.worker.ts), driven through the management API as an app would.
+
+/** Counts deliveries of a RabbitMQ queue in this tab (auto ack): the far side of a shovel. */
+async function arrivals(url: string, queue: string, n: number): Promise<{ all: Promise<void>; stop: () => void }> {
+  const client = await raw(url)
+  let got = 0
+  let done!: () => void
+  const all = new Promise<void>((r) => (done = r))
+  const sub = client.subscribe(`/amq/queue/${queue}`, () => {
+    if (++got === n) done()
+  }, { ack: 'auto' })
+  return { all, stop: () => sub.unsubscribe() }
+}
+
+async function local(vhost: string) {
+  const conn = await connection(vhost)
+  const management = await openManagement({ vhost })
+  return { conn, management }
+}
+
+/**
+ * Shovel local → RabbitMQ (confirm-then-ack): `n` persistent messages published locally with
+ * 100 in flight while the shovel runs; msg/s until the last one is in RabbitMQ (seen by a
+ * subscriber here).
+ */
+export async function shovel(url: string, vhost: string, n: number): Promise<number> {
+  const queue = `${vhost}-out`
+  await declare(url, queue)
+  const { conn, management } = await local(vhost)
+  await management.declareQueue({ name: 'outbox', durable: true })
+  await management.declareShovel({ name: 'out', remote: 'upstream', queue: 'outbox', exchange: '', routingKey: queue })
+  const seen = await arrivals(url, queue, n)
+  const producer = conn.producer()
+  const t0 = performance.now()
+  await windowed(n, 100, () => producer.publish(body, { routingKey: 'outbox', serializer: 'text', deliveryMode: 'persistent' }))
+  await seen.all
+  const rate = (n / (performance.now() - t0)) * 1000
+  seen.stop()
+  await management.deleteRemoteLink('out')
+  return rate
+}
+
+/**
+ * The offline outbox: `n` persistent messages wait in the local queue (IndexedDB) with no link
+ * to RabbitMQ; then the shovel is declared: msg/s until the last one is in RabbitMQ.
+ */
+export async function drain(url: string, vhost: string, n: number): Promise<number> {
+  const queue = `${vhost}-drained`
+  await declare(url, queue)
+  const { conn, management } = await local(vhost)
+  await management.declareQueue({ name: 'backlog', durable: true })
+  const producer = conn.producer()
+  await windowed(n, 1000, () => producer.publish(body, { routingKey: 'backlog', serializer: 'text', deliveryMode: 'persistent' }))
+  const seen = await arrivals(url, queue, n)
+  const t0 = performance.now()
+  await management.declareShovel({ name: 'drain', remote: 'upstream', queue: 'backlog', exchange: '', routingKey: queue })
+  await seen.all
+  const rate = (n / (performance.now() - t0)) * 1000
+  seen.stop()
+  await management.deleteRemoteLink('drain')
+  return rate
+}
+
+/**
+ * Federation RabbitMQ → local (acked to RabbitMQ after the local commit): `n` messages waiting
+ * in a RabbitMQ queue; msg/s from the link's declaration to the last one consumed (acked) here.
+ */
+export async function federation(url: string, vhost: string, n: number): Promise<number> {
+  const queue = `${vhost}-in`
+  await declare(url, queue)
+  const client = await raw(url)
+  await windowed(n, 100, () => rawSend(client, `/amq/queue/${queue}`))
+  const { conn, management } = await local(vhost)
+  await management.declareQueue({ name: 'inbox', durable: true })
+  let got = 0
+  let done!: () => void
+  const all = new Promise<void>((r) => (done = r))
+  const consumer = conn.consumer('inbox', { prefetch: 100, onMessage: (m) => {
+    m.ack()
+    if (++got === n) done()
+  } })
+  await consumer.consume()
+  const t0 = performance.now()
+  await management.declareFederation({ name: 'in', remote: 'upstream', source: { queue }, exchange: '', routingKey: 'inbox' })
+  await all
+  const rate = (n / (performance.now() - t0)) * 1000
+  await consumer.cancel()
+  await management.deleteRemoteLink('in')
+  return rate
 }
