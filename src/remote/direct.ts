@@ -24,6 +24,8 @@ interface QueueSpec {
   readonly headers: StompHeaders
   /** Auto-delete: declared by its first consume (a declaring SUBSCRIBE ending would delete it). */
   readonly atConsume: boolean
+  /** The socket the declaring SUBSCRIBE went on (0: not sent yet). */
+  readonly socket: number
 }
 
 interface Consumer {
@@ -103,6 +105,12 @@ function checkName(kind: string, name: string): void {
 /** The STOMP destination of a publish. `/amq/queue/` sends to an existing queue without declaring it. */
 export const publishDestination = (exchange: string, routingKey: string): string =>
   exchange === '' ? `/amq/queue/${routingKey}` : routingKey === '' ? `/exchange/${exchange}` : `/exchange/${exchange}/${routingKey}`
+
+/** Whether two header sets say the same (STOMP headers are flat strings). */
+const sameHeaders = (a: StompHeaders, b: StompHeaders): boolean => {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
+}
 
 /** The declare headers of a queue (STOMP values are strings; x-* arguments as RabbitMQ reads them). */
 export function declareHeaders(command: { durable?: boolean; exclusive?: boolean; autoDelete?: boolean; arguments?: Record<string, unknown> }): StompHeaders {
@@ -264,17 +272,26 @@ export class DirectBroker {
     checkName('queue', command.queue)
     const queue = command.queue === '' ? `warren.gen-${crypto.randomUUID()}-${this.#nextName++}` : command.queue
     if (queue.startsWith('amq.')) throw refuse('ACCESS_REFUSED', `queue name '${queue}' contains a reserved prefix amq.*`)
-    const spec: QueueSpec = { headers: declareHeaders(command), atConsume: command.autoDelete === true }
-    if (!spec.atConsume) {
+    const headers = declareHeaders(command)
+    const known = client.queues.get(queue)
+    // Declared on this socket already with the same headers (a SimpleQueue declares on every
+    // put): RabbitMQ has it, and another declaring SUBSCRIBE could catch a message and send it
+    // back flagged redelivered, behind the ones published after it.
+    if (known && known.socket === this.#socket && known.socket !== 0 && sameHeaders(known.headers, headers))
+      return { queue, messageCount: 0, consumerCount: 0 }
+    const atConsume = command.autoDelete === true
+    let socket = 0
+    if (!atConsume) {
       await this.#ready()
+      socket = this.#socket
       // SUBSCRIBE declares; its UNSUBSCRIBE's receipt says it took effect. A message that
       // arrives on it meanwhile goes straight back.
-      const subscription = this.#remote.subscribe(`/queue/${queue}`, { ...spec.headers, ack: 'client-individual', 'prefetch-count': '1' }, (m) =>
+      const subscription = this.#remote.subscribe(`/queue/${queue}`, { ...headers, ack: 'client-individual', 'prefetch-count': '1' }, (m) =>
         m.nack({ requeue: 'true' }),
       )
       await this.#remote.unsubscribe(subscription)
     }
-    client.queues.set(queue, spec)
+    client.queues.set(queue, { headers, atConsume, socket })
     // STOMP reports no counts.
     return { queue, messageCount: 0, consumerCount: 0 }
   }

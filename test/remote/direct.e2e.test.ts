@@ -76,6 +76,26 @@ describe('direct stomp+ws connection', () => {
     await page.evaluate(() => window.stompDirect.cancelAll())
   })
 
+  it('declaring a queue again on the same socket sends nothing: a queued message is not caught and sent back flagged redelivered', async () => {
+    await deleteQueue('direct-redeclare')
+    await page.evaluate(() => window.stompDirect.declare('direct-redeclare'))
+    await publishRemote('', 'direct-redeclare', 'r1')
+    await page.evaluate(() => window.stompDirect.declare('direct-redeclare'))
+    await page.evaluate(() => window.stompDirect.consume('direct-redeclare', 1))
+    await until(async () => (await page.evaluate(() => window.stompDirect.received())).some((m) => m.body === 'r1'), 'r1 delivered')
+    expect((await page.evaluate(() => window.stompDirect.received())).find((m) => m.body === 'r1')).toMatchObject({ redelivered: false })
+    await page.evaluate(() => window.stompDirect.settle('r1', 'ack'))
+    await page.evaluate(() => window.stompDirect.cancelAll())
+  })
+
+  it('SimpleQueue given a Queue puts and gets through RabbitMQ; by name it is NOT_SUPPORTED (STOMP cannot declare its direct exchange)', async () => {
+    await deleteQueue('direct-simple')
+    const { got, byName } = await page.evaluate(() => window.stompDirect.simple('direct-simple', ['s1', 's2', 's3']))
+    expect(got).toEqual(['s1', 's2', 's3'])
+    await until(async () => (await liveQueue('direct-simple'))?.messages === 0, 'every get acked at RabbitMQ')
+    expect(byName).toMatchObject({ name: 'NotSupportedError', code: 'NOT_SUPPORTED' })
+  })
+
   it('rpc: request and reply through RabbitMQ (a server-named reply queue)', async () => {
     await deleteQueue('direct-rpc')
     await page.evaluate(() => window.stompDirect.declare('direct-rpc'))

@@ -1,6 +1,7 @@
 // The direct-connection tests' page: Connection.open('stomp+ws://…') against RabbitMQ itself,
 // through the SharedWorker's socket, with a rig on `window.stompDirect` for the test to drive.
-import { Connection, type Consumer, type Message } from '../../../src/index.js'
+import { Connection, Queue, type Consumer, type Message } from '../../../src/index.js'
+import { SimpleQueue } from '../../../src/simple.js'
 import { useSharedWorker } from '../../../src/transport/shared.js'
 
 useSharedWorker((name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }))
@@ -65,6 +66,28 @@ const rig = {
     await conn!.serve<string, string>(queue, (body) => `re:${body}`)
   },
   rpc: (queue: string, body: string) => conn!.rpc<string, string>(queue, body, { timeout: 20_000 }),
+  /**
+   * Kombu's SimpleQueue on RabbitMQ: given a Queue (the default exchange) it puts and gets;
+   * by name it would declare a direct exchange, which STOMP cannot: that error.
+   */
+  async simple(queue: string, bodies: string[]) {
+    const simple = new SimpleQueue<string>(conn!, new Queue(queue, { durable: true }), { serializer: 'text' })
+    for (const body of bodies) await simple.put(body)
+    const got: string[] = []
+    for (let i = 0; i < bodies.length; i++) {
+      const message = await simple.get({ timeout: 20_000 })
+      got.push(message.body)
+      message.ack()
+    }
+    await simple.close()
+    let byName: ReturnType<typeof failure> | null = null
+    try {
+      await new SimpleQueue<string>(conn!, `${queue}-by-name`).put('x')
+    } catch (error) {
+      byName = failure(error)
+    }
+    return { got, byName }
+  },
   /** An operation STOMP cannot carry out: its error. */
   async unsupported(what: 'exchange.declare' | 'queue.purge' | 'passive') {
     const ch = await conn!.channel()
