@@ -151,10 +151,10 @@ export async function main(argv: string[]): Promise<void> {
     await routing(results, plan)
   }
   // [remote] Against a private RabbitMQ node: only where rabbitmq-server is installed.
-  if (selected.includes('remote') && engine === 'chromium') {
+  if (selected.includes('remote')) {
     if (remoteAvailable()) {
       log('remote...')
-      await remote(results, plan, flag('echo') !== undefined)
+      await remote(results, plan, flag('echo') !== undefined, engine)
     } else log('remote: skipped (rabbitmq-server is not installed)')
   }
   if (selected.includes('bundle')) {

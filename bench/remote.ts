@@ -4,16 +4,16 @@
 import type { Page } from 'playwright-core'
 import { rabbitmqInstalled, startRabbitmq } from '../test/rabbitmq/node.mjs'
 import type { Plan } from './browser-groups.js'
-import { startBrowser } from './lib/browser.js'
+import { startBrowser, type BenchEngine } from './lib/browser.js'
 import type { Results } from './lib/report.js'
 
 export const remoteAvailable = (): boolean => rabbitmqInstalled()
 
-export async function remote(results: Results, plan: Plan, echo = false): Promise<void> {
+export async function remote(results: Results, plan: Plan, echo = false, engine: BenchEngine = 'chromium'): Promise<void> {
   const node = await startRabbitmq({ log: plan.log })
   // The bench worker gives its 'remote-*' vhosts this node as remote 'upstream' (read at build).
   process.env.VITE_RABBITMQ_STOMP_URL = node.stompUrl
-  const browser = await startBrowser(echo, true, 'chromium')
+  const browser = await startBrowser(echo, true, engine)
   try {
     const page: Page = await browser.tab(1)
     const url = node.stompUrl
