@@ -9,10 +9,9 @@
  */
 import type { IMessage } from '@stomp/stompjs'
 import type { FederationSpec, LinkStatus, RemoteError as RemoteErrorData } from '../protocol/remote.js'
-import type { RemoteConnection, Subscription } from './connection.js'
+import type { Subscription } from './connection.js'
 import { isTextContent, propertiesOf } from './headers.js'
-import type { LocalBroker } from './local.js'
-import { LINK_FATAL, mentions } from './shovel.js'
+import { RemoteLink } from './link.js'
 
 /** The STOMP destination a federation subscribes to. */
 export function sourceDestination(source: FederationSpec['source']): string {
@@ -26,47 +25,27 @@ export function routingKeyOf(destination: string | undefined): string {
   return match ? match[1]! : ''
 }
 
-export class Federation {
-  readonly spec: FederationSpec
-  #state: LinkStatus['state'] = 'waiting'
-  #moved = 0
-  #inFlight = 0
-  #lastError: RemoteErrorData | undefined
+export class Federation extends RemoteLink<FederationSpec> {
   #subscription: Subscription | undefined
-  #session = 0
-  readonly #unsubscribe: Array<() => void> = []
-
-  constructor(
-    spec: FederationSpec,
-    readonly remote: RemoteConnection,
-    readonly local: LocalBroker,
-    readonly onChange: () => void,
-    readonly onMoved: () => void,
-  ) {
-    this.spec = spec
-  }
 
   start(): void {
-    this.#unsubscribe.push(
-      this.remote.onOpen(() => this.#open()),
-      this.remote.onError((error) => {
-        const source = this.spec.source
-        const name = 'queue' in source ? source.queue : source.exchange
-        if (mentions(error, name) && LINK_FATAL.has(error.code)) this.#fail(error)
-      }),
-    )
+    this.unsubscribe.push(this.remote.onOpen(() => this.#open()))
+    this.watchErrors(() => {
+      const source = this.spec.source
+      return 'queue' in source ? source.queue : source.exchange
+    })
   }
 
   stop(): void {
-    for (const off of this.#unsubscribe.splice(0)) off()
-    this.#session++
+    for (const off of this.unsubscribe.splice(0)) off()
+    this.session++
     try {
       if (this.remote.isOpen) this.#subscription?.unsubscribe()
     } catch {
       // the socket went meanwhile: the subscription went with it
     }
     this.#subscription = undefined
-    this.#state = 'waiting'
+    this.state = 'waiting'
   }
 
   status(): LinkStatus {
@@ -74,32 +53,31 @@ export class Federation {
     return {
       name, kind: 'federation', remote, source: sourceDestination(source),
       destination: `${exchange === '' ? '(default exchange)' : exchange}${routingKey !== undefined ? ` → ${routingKey}` : ''}`,
-      state: this.#state, moved: this.#moved, inFlight: this.#inFlight,
-      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      ...this.counters(),
     }
   }
 
   #open(): void {
-    if (this.#state === 'failed') return
-    const session = ++this.#session
+    if (this.state === 'failed') return
+    const session = ++this.session
     const source = this.spec.source
     const headers: Record<string, string> = { ack: 'client-individual', 'prefetch-count': String(this.spec.prefetch ?? 100) }
     if (!('queue' in source)) Object.assign(headers, { 'x-queue-name': source.queueName, durable: 'true', 'auto-delete': 'false' })
     try {
       this.#subscription = this.remote.subscribe(sourceDestination(source), headers, (message) => this.#receive(message, session))
     } catch (error) {
-      this.#lastError = { code: 'CONNECTION_LOST', message: error instanceof Error ? error.message : String(error), at: Date.now() }
+      this.lastError = { code: 'CONNECTION_LOST', message: error instanceof Error ? error.message : String(error), at: Date.now() }
       return
     }
-    this.#state = 'running'
+    this.state = 'running'
     this.onChange()
   }
 
   #receive(message: IMessage, session: number): void {
-    if (session !== this.#session) return
+    if (session !== this.session) return
     const properties = propertiesOf(message.headers)
     const body = isTextContent(properties.contentType) ? message.body : message.binaryBody
-    this.#inFlight++
+    this.inFlight++
     this.local.publish({
       exchange: this.spec.exchange,
       routingKey: this.spec.routingKey ?? routingKeyOf(message.headers.destination),
@@ -109,29 +87,29 @@ export class Federation {
       ...(message.headers.redelivered === 'true' ? { redelivered: true } : {}),
     }).then(
       () => {
-        this.#inFlight--
-        if (session !== this.#session) return // that socket is gone: RabbitMQ redelivers, the id dedups
+        this.inFlight--
+        if (session !== this.session) return // that socket is gone: RabbitMQ redelivers, the id dedups
         try {
           message.ack()
-          this.#moved++
+          this.moved++
           this.onMoved()
         } catch {
           // the socket went between the confirm and the ack: RabbitMQ redelivers it
         }
       },
       (error: unknown) => {
-        this.#inFlight--
+        this.inFlight--
         // The local side refused (no such exchange, storage full): stop taking more; RabbitMQ
         // keeps this one and the rest, unacked, for when the link is declared again.
-        this.#fail({ code: (error as { code?: string })?.code ?? 'LOCAL_ERROR', message: error instanceof Error ? error.message : String(error), at: Date.now() })
+        this.fail({ code: (error as { code?: string })?.code ?? 'LOCAL_ERROR', message: error instanceof Error ? error.message : String(error), at: Date.now() })
       },
     )
   }
 
-  #fail(error: RemoteErrorData): void {
-    this.#lastError = error
-    this.#state = 'failed'
-    this.#session++
+  protected fail(error: RemoteErrorData): void {
+    this.lastError = error
+    this.state = 'failed'
+    this.session++
     try {
       if (this.remote.isOpen) this.#subscription?.unsubscribe()
     } catch {

@@ -9,61 +9,35 @@
  */
 import type { DeliveredMessage } from '../protocol/frames.js'
 import type { LinkStatus, RemoteError as RemoteErrorData, ShovelSpec } from '../protocol/remote.js'
-import { RemoteError, type RemoteConnection } from './connection.js'
+import { RemoteError } from './connection.js'
 import { bodyBytes, exchangeDestination, stompBody, stompHeaders } from './headers.js'
-import type { LocalBroker, LocalConsumer } from './local.js'
+import { RemoteLink } from './link.js'
+import type { LocalConsumer } from './local.js'
 
-/** Codes that name a problem with the link's destination itself: retrying cannot help. */
-export const LINK_FATAL = new Set(['NOT_FOUND', 'ACCESS_REFUSED', 'PRECONDITION_FAILED'])
-
-/** Whether RabbitMQ's error text is about `name` (its messages quote the entity: "no exchange 'x'"). */
 /** Sockets in a row lost on a link's unanswered first send before the link is failed. */
 const STRIKES = 3
 /** Where the probe goes: amq.topic always exists; the key routes nowhere. */
 const PROBE = '/exchange/amq.topic/warren.probe.unrouted'
 
-export const mentions = (error: RemoteErrorData, name: string): boolean => error.message.includes(`'${name}'`)
-
-export class Shovel {
-  readonly spec: ShovelSpec
-  #state: LinkStatus['state'] = 'waiting'
-  #moved = 0
-  #inFlight = 0
-  #lastError: RemoteErrorData | undefined
+export class Shovel extends RemoteLink<ShovelSpec> {
   #consumer: LocalConsumer | undefined
   /** Serialises starting and stopping the local consumer. */
   #chain: Promise<void> = Promise.resolve()
-  #session = 0
   /** Sockets in a row that died with this link's sends unanswered (see #lost). */
   #strikes = 0
   #confirmedThisSession = false
   /** This session's socket confirmed a probe: it was ready when this link's send went. */
   #probed = false
-  readonly #unsubscribe: Array<() => void> = []
-
-  constructor(
-    spec: ShovelSpec,
-    readonly remote: RemoteConnection,
-    readonly local: LocalBroker,
-    readonly onChange: () => void,
-    readonly onMoved: () => void,
-  ) {
-    this.spec = spec
-  }
 
   start(): void {
-    this.#unsubscribe.push(
-      this.remote.onOpen(() => this.#serially(() => this.#open())),
-      this.remote.onError((error) => {
-        const exchange = this.spec.exchange
-        if (exchange !== '' && mentions(error, exchange) && LINK_FATAL.has(error.code)) this.#fail(error)
-      }),
-    )
+    this.unsubscribe.push(this.remote.onOpen(() => this.#serially(() => this.#open())))
+    // The default exchange cannot be missing or refused.
+    this.watchErrors(() => this.spec.exchange || undefined)
   }
 
   async stop(): Promise<void> {
-    for (const off of this.#unsubscribe.splice(0)) off()
-    this.#state = 'waiting'
+    for (const off of this.unsubscribe.splice(0)) off()
+    this.state = 'waiting'
     await this.#serially(() => this.#closeConsumer())
   }
 
@@ -72,9 +46,8 @@ export class Shovel {
     return {
       name, kind: 'shovel', remote, source: queue,
       destination: exchangeDestination(exchange, routingKey ?? '<routing key>'),
-      state: this.#state, moved: this.#moved, inFlight: this.#inFlight,
+      ...this.counters(),
       backlog: this.local.backlog(queue),
-      ...(this.#lastError ? { lastError: this.#lastError } : {}),
     }
   }
 
@@ -84,9 +57,9 @@ export class Shovel {
   }
 
   async #open(): Promise<void> {
-    if (this.#state === 'failed' || !this.remote.isOpen) return
+    if (this.state === 'failed' || !this.remote.isOpen) return
     await this.#closeConsumer() // the previous socket's, if it is still there
-    const session = ++this.#session
+    const session = ++this.session
     this.#confirmedThisSession = false
     this.#probed = false
     if (this.#strikes > 0) {
@@ -97,7 +70,7 @@ export class Shovel {
       } catch {
         return // not ready, or not allowed: no verdict; the next open tries again
       }
-      if (session !== this.#session) return
+      if (session !== this.session) return
       this.#probed = true
     }
     try {
@@ -109,36 +82,36 @@ export class Shovel {
         this.spec.prefetch ?? 100,
         (message) => {
           if (this.#consumer) this.#forward(message, session)
-          else if (session === this.#session) early.push(message)
+          else if (session === this.session) early.push(message)
         },
         (reason) => {
-          if (session === this.#session) this.#setError('CANCELLED', reason)
+          if (session === this.session) this.#setError('CANCELLED', reason)
         },
       )
-      if (session !== this.#session) {
+      if (session !== this.session) {
         await consumer.close()
         return
       }
       this.#consumer = consumer
       for (const message of early.splice(0)) this.#forward(message, session)
     } catch (error) {
-      this.#fail({ code: 'LOCAL_ERROR', message: error instanceof Error ? error.message : String(error), at: Date.now() })
+      this.fail({ code: 'LOCAL_ERROR', message: error instanceof Error ? error.message : String(error), at: Date.now() })
       return
     }
-    this.#state = 'running'
+    this.state = 'running'
     this.onChange()
   }
 
   async #closeConsumer(): Promise<void> {
     const consumer = this.#consumer
     this.#consumer = undefined
-    this.#session++
+    this.session++
     if (consumer) await consumer.close()
   }
 
   #forward(message: DeliveredMessage, session: number): void {
     const consumer = this.#consumer
-    if (!consumer || session !== this.#session) return
+    if (!consumer || session !== this.session) return
     const body = stompBody(message.body)
     if (!body || bodyBytes(body) > this.remote.maxMessageBytes) {
       this.#poison(message, consumer, body ? 'FRAME_TOO_LARGE' : 'UNSUPPORTED_BODY',
@@ -149,32 +122,32 @@ export class Shovel {
     const headers = stompHeaders(message.properties)
     if (message.redelivered) headers['x-warren-redelivered'] = 'true'
     const destination = exchangeDestination(this.spec.exchange, this.spec.routingKey ?? message.routingKey)
-    this.#inFlight++
+    this.inFlight++
     this.remote.send(destination, headers, body).then(
       () => {
-        this.#inFlight--
-        if (session !== this.#session) return // requeued already with its consumer: it will go again
+        this.inFlight--
+        if (session !== this.session) return // requeued already with its consumer: it will go again
         consumer.ack(message.deliveryTag)
         this.#strikes = 0
         this.#confirmedThisSession = true
-        this.#moved++
+        this.moved++
         this.onMoved()
       },
       (error: unknown) => {
-        this.#inFlight--
+        this.inFlight--
         const e = error instanceof RemoteError ? error : new RemoteError('REMOTE_ERROR', String(error))
-        if (session !== this.#session) return
+        if (session !== this.session) return
         // RabbitMQ drops the whole connection, without an ERROR frame, when a SEND names an
         // exchange that does not exist. A socket that died with this link's first send
         // unanswered is a strike; later ones count only when a probe proved the socket ready
         // (a node still booting also drops connections): three, and the destination refuses.
         if (e.code === 'CONNECTION_LOST' && !this.#confirmedThisSession && (this.#strikes === 0 || this.#probed) && ++this.#strikes >= STRIKES) {
-          this.#fail({ code: 'DESTINATION_REFUSED', message: `RabbitMQ closed the connection ${STRIKES} times in a row on a send to '${destination}' (does the exchange exist, may this user write to it?); the messages stay in '${this.spec.queue}'`, at: Date.now() })
+          this.fail({ code: 'DESTINATION_REFUSED', message: `RabbitMQ closed the connection ${STRIKES} times in a row on a send to '${destination}' (does the exchange exist, may this user write to it?); the messages stay in '${this.spec.queue}'`, at: Date.now() })
           return
         }
         this.#setError(e.code, e.message)
         // The whole window goes back to the queue, in order; it goes again on the next open.
-        if (this.#state !== 'failed') this.#state = 'waiting'
+        if (this.state !== 'failed') this.state = 'waiting'
         void this.#serially(() => this.#closeConsumer())
       },
     )
@@ -189,18 +162,18 @@ export class Shovel {
       this.#setError(code, `${text}: dead-lettered`)
       consumer.reject(message.deliveryTag)
     } else {
-      this.#fail({ code, message: `${text}; it stays at the head of '${this.spec.queue}' (give the queue a dead-letter exchange to move such messages aside)`, at: Date.now() })
+      this.fail({ code, message: `${text}; it stays at the head of '${this.spec.queue}' (give the queue a dead-letter exchange to move such messages aside)`, at: Date.now() })
     }
   }
 
   #setError(code: string, message: string): void {
-    this.#lastError = { code, message, at: Date.now() }
+    this.lastError = { code, message, at: Date.now() }
     this.onChange()
   }
 
-  #fail(error: RemoteErrorData): void {
-    this.#lastError = error
-    this.#state = 'failed'
+  protected fail(error: RemoteErrorData): void {
+    this.lastError = error
+    this.state = 'failed'
     this.onChange()
     void this.#serially(() => this.#closeConsumer())
   }
