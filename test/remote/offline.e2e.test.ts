@@ -9,7 +9,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Harness } from '../e2e/harness.js'
-import { bind, declareQueue, deleteQueue, queueInfo, rabbit, takeMessages, until, type FetchedMessage } from './rabbitmq.js'
+import { queueInfo, rabbit, sink, takeMessages, until, type FetchedMessage } from './rabbitmq.js'
 import { remoteHarness, remoteWhere } from './setup.js'
 
 let harness: Harness
@@ -23,12 +23,6 @@ afterAll(async () => {
   await harness?.context.setOffline(false)
   await harness?.close()
 })
-
-async function sink(name: string, key: string): Promise<void> {
-  await deleteQueue(name)
-  await declareQueue(name)
-  await bind('amq.topic', name, key)
-}
 
 /** Every id exactly once (lost 0), and any further copy flagged as a resend. */
 function expectEveryIdOnceOrFlagged(got: FetchedMessage[], count: number): void {

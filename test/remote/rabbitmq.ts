@@ -30,6 +30,13 @@ export const declareExchange = (name: string, type = 'topic') =>
 export const bind = (exchange: string, queue: string, routingKey: string) =>
   api('POST', `bindings/${v}/e/${encodeURIComponent(exchange)}/q/${encodeURIComponent(queue)}`, { routing_key: routingKey })
 
+/** A RabbitMQ queue bound to amq.topic by `key`, empty: where a shovel's messages are counted. */
+export async function sink(name: string, key: string): Promise<void> {
+  await deleteQueue(name)
+  await declareQueue(name)
+  await bind('amq.topic', name, key)
+}
+
 export interface FetchedMessage {
   payload: string
   routing_key: string

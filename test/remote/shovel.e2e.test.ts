@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasCdp, type Harness } from '../e2e/harness.js'
-import { bind, declareQueue, deleteQueue, queueInfo, rabbit, takeMessages, until } from './rabbitmq.js'
+import { queueInfo, rabbit, sink, takeMessages, until } from './rabbitmq.js'
 import { PASSCODE, remoteHarness, remoteWhere } from './setup.js'
 
 let harness: Harness
@@ -18,13 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close()
 })
-
-/** A RabbitMQ queue bound to amq.topic by `key`, empty. */
-async function sink(name: string, key: string): Promise<void> {
-  await deleteQueue(name)
-  await declareQueue(name)
-  await bind('amq.topic', name, key)
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => String(from + i))
 
