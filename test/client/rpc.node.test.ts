@@ -1,6 +1,6 @@
 // Request/reply: conn.rpc, serve and reply.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Exchange, Queue, TimeoutError } from '../../src/client/index.js'
+import { Exchange, Queue, TimeoutError } from '../../src/index.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('rpc', () => {

@@ -10,7 +10,7 @@ import {
   SerializerNotInstalledError,
   unregisterSerializer,
   type Message,
-} from '../../src/client/index.js'
+} from '../../src/index.js'
 import { encode, decode } from '../../src/client/serialization.js'
 import { compress, decompress } from '../../src/client/compression.js'
 import { setup, type Setup } from './helpers.js'
