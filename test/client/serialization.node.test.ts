@@ -11,8 +11,7 @@ import {
   unregisterSerializer,
   type Message,
 } from '../../src/index.js'
-import { encode, decode } from '../../src/client/serialization.js'
-import { compress, decompress } from '../../src/client/compression.js'
+import { compress, decode, decompress, encode } from '../../src/client/serialization.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('serializer registry', () => {
