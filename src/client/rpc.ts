@@ -4,7 +4,6 @@
  * request carries `replyTo` and a fresh `correlationId`. A server answers with `reply`, which
  * publishes to the default exchange under the request's `replyTo`.
  */
-import type { Channel } from './channel.js'
 import type { Connection } from './connection.js'
 import type { Consumer } from './consumer.js'
 import type { TimeoutError } from './errors.js'
@@ -44,7 +43,6 @@ export class ReplyClient {
   readonly #connection: Connection
   readonly #pending = new Map<string, (reply: Message<unknown>) => void>()
   #queue: Promise<string> | undefined
-  #channel: Channel | undefined
 
   constructor(connection: Connection) {
     this.#connection = connection
@@ -93,7 +91,6 @@ export class ReplyClient {
 
   async #createReplyQueue(): Promise<string> {
     const channel = await this.#connection.channel()
-    this.#channel = channel
     const { queue } = await channel.queueDeclare({ queue: '', durable: false, exclusive: true, autoDelete: true, passive: false, arguments: {} })
     await channel.basicConsume(
       queue,
