@@ -18,6 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const ENTRIES: Array<{ id: string; label: string; entry: string }> = [
   { id: 'bundle-client', label: "client entry 'warren' (src/index.ts)", entry: 'src/index.ts' },
   { id: 'bundle-app', label: 'an app importing Connection, Exchange, Queue from warren: open shared://, publish, consume', entry: 'bench/pages/bundle-app.ts' },
+  { id: 'bundle-app-sync', label: 'the same app without top-level await (its bundler may then merge chunks)', entry: 'bench/pages/bundle-app-sync.ts' },
   { id: 'bundle-worker', label: "worker entry 'warren/worker' (src/worker.ts), idb and comlink included", entry: 'src/worker.ts' },
 ]
 

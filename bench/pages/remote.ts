@@ -1,7 +1,7 @@
 // [remote] The remote group's page side: Warren's direct stomp+ws connection (through the
 // SharedWorker's one socket) next to @stomp/stompjs used directly from the tab.
 import { Client, type IMessage } from '@stomp/stompjs'
-import { Connection, registerTransport } from '../../src/client/index.js'
+import { Connection, registerTransport } from '../../src/index.js'
 import { openManagement } from '../../src/client/management.js'
 import { remoteConnector } from '../../src/transport/shared.js'
 import { connection } from './warren.js'

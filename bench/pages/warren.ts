@@ -1,6 +1,6 @@
 // Warren through its public client API over shared:// (the broker in a SharedWorker), the
 // way an app uses it: Connection, Producer, consumers with prefetch and acks.
-import { Connection, Exchange, Queue, registerTransport, type Consumer, type Message } from '../../src/client/index.js'
+import { Connection, Exchange, Queue, registerTransport, type Consumer, type Message } from '../../src/index.js'
 import { connectShared, useSharedWorker } from '../../src/transport/shared.js'
 import { makeMessage, now, percentile, sleep, YIELD_EVERY, yieldTask, type Envelope, type Size } from './shapes.js'
 import type { Received } from './baselines.js'

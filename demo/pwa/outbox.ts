@@ -2,7 +2,7 @@
  * The outbox, shared by the page and the service worker: a durable job queue of mails to
  * send, the send job itself, and a durable log of receipts (the last 20 sent).
  */
-import { Queue, type Connection } from '../../src/client/index.js'
+import { Queue, type Connection } from '../../src/index.js'
 import { JobQueue, type Job } from '../../src/jobs/index.js'
 
 export interface Mail {

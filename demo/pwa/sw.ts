@@ -8,7 +8,7 @@
  * If the browser stops it mid-job, the job goes back to the queue, flagged redelivered, for
  * the next worker (page or service worker).
  */
-import { Connection, registerTransport } from '../../src/client/index.js'
+import { Connection, registerTransport } from '../../src/index.js'
 import { connectShared } from '../../src/transport/shared.js'
 import { enableElectedHost } from '../../src/worker-sw.js'
 import { openOutbox, send } from './outbox.js'

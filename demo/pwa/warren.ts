@@ -4,11 +4,11 @@
  * SharedWorker (loaded only where needed), and the SharedWorker where there is one.
  * `?host=elected` forces the elected host, to try it on a desktop browser.
  */
-import { registerTransport } from '../../src/client/index.js'
+import { registerTransport } from '../../src/index.js'
 import { useElectedHost } from '../../src/transport/elect.js'
 import { connectShared, useSharedWorker } from '../../src/transport/shared.js'
 
-export * from '../../src/client/index.js'
+export * from '../../src/index.js'
 export * from '../../src/jobs/index.js'
 
 export const forcedHost = new URLSearchParams(location.search).get('host') === 'elected' ? ('elected' as const) : undefined

@@ -12,7 +12,7 @@ import { openManagement } from '../../src/client/management.js'
 import { watchRemotes } from '../../src/client/remotes.js'
 import type { FederationSpec, ShovelSpec } from '../../src/protocol/remote.js'
 import { connectShared, useSharedWorker } from '../../src/transport/shared.js'
-import { registerTransport } from '../../src/client/index.js'
+import { registerTransport } from '../../src/index.js'
 
 registerTransport('shared', () => connectShared)
 useSharedWorker((name) => new SharedWorker(new URL('./broker.worker.ts', import.meta.url), { type: 'module', name }))

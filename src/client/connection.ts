@@ -22,6 +22,7 @@ import type { Message } from './message.js'
 import { Producer, type ProducerOptions } from './producer.js'
 import type { Queue } from './queue.js'
 import { Requests } from './requests.js'
+import { checkAccepted, resolveAccept } from './serialization.js'
 import { defaultRetryPolicy, retryInterval, type RetryPolicy } from './retry.js'
 // Loaded on first use (a lazy chunk): most pages never make a request/reply call.
 import type { ReplyClient, RpcOptions, ServeOptions, RpcHandler, ReplyOptions } from './rpc.js'
@@ -336,8 +337,14 @@ export class Connection implements AsyncDisposable {
     body: Req,
     options: RpcOptions = {},
   ): Promise<Res> {
+    const timeoutError = new TimeoutError(`no reply within ${options.timeout ?? this.requestTimeout} ms`)
     this.#rpc ??= import('./rpc.js').then(({ ReplyClient }) => new ReplyClient(this))
-    return this.#rpc.then((client) => client.call<Req, Res>(target, body, options))
+    return this.#rpc
+      .then((client) => client.call<Req>(target, body, options, timeoutError))
+      .then((reply) => {
+        if (options.accept) checkAccepted(reply.contentType, resolveAccept(options.accept))
+        return reply.body as Res
+      })
   }
 
   /**

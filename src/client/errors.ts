@@ -6,8 +6,7 @@
  * Where a class sits says what the broker closed: a ChannelError closed the channel, a
  * ConnectionError the connection; the others closed nothing.
  */
-import type { ErrorData } from '../protocol/errors.js'
-import { isSoftError } from '../protocol/codes.js'
+import { isSoftError, type ErrorData } from '../protocol/errors.js'
 
 export interface WarrenErrorOptions {
   cause?: unknown

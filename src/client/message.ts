@@ -6,7 +6,7 @@
  */
 import type { Body, DeliveredMessage, FieldTable, MessageProperties } from '../protocol/frames.js'
 import { DecodeError, MessageStateError } from './errors.js'
-import { decode } from './serialization.js'
+import { decode, decompress } from './serialization.js'
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED'
 
@@ -198,7 +198,7 @@ export const createMessage = <T>(source: MessageSource): Message<T> | Promise<Me
   const compression = delivery.properties.headers?.['compression']
   if (typeof compression !== 'string') return new Message<T>(source)
   // The codecs load on first use (a lazy chunk): most apps never compress.
-  return import('./compression.js').then(({ decompress }) => decompress(delivery.body, compression)).then(
+  return decompress(delivery.body, compression).then(
     (rawBody) => new Message<T>(source, rawBody),
     (cause) =>
       new Message<T>(source, delivery.body, new DecodeError(`could not decompress a '${compression}' body: ${(cause as Error)?.message ?? cause}`, { cause })),

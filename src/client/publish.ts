@@ -3,7 +3,7 @@
  * properties. Shared by Producer and the low-level `Exchange.publish`.
  */
 import type { Body, FieldTable, MessageProperties } from '../protocol/frames.js'
-import { encode } from './serialization.js'
+import { compress, encode } from './serialization.js'
 
 /** 1 or `'transient'`: lost on broker restart; 2 or `'persistent'`: kept in durable queues. */
 export type DeliveryMode = 1 | 2 | 'transient' | 'persistent'
@@ -83,7 +83,7 @@ export const prepareMessage = (
     return { properties, body: encoded.body }
   }
   // The codecs load on first use (a lazy chunk): most apps never compress.
-  return import('./compression.js').then(({ compress }) => compress(encoded.body, compression)).then((compressed) => {
+  return compress(encoded.body, compression).then((compressed) => {
     properties.headers = { ...headers, compression: compressed.header }
     return { properties, body: compressed.body }
   })

@@ -3,7 +3,7 @@
  * nowhere. It reaches `onReturn` before the publish promise resolves.
  */
 import type { BasicReturn, Body, FieldTable, MessageProperties } from '../protocol/frames.js'
-import { decode } from './serialization.js'
+import { decode, decompress } from './serialization.js'
 
 export class ReturnedMessage<T = unknown> {
   readonly replyCode: number
@@ -30,7 +30,7 @@ export class ReturnedMessage<T = unknown> {
   /** The decoded body (decompressing first when needed). */
   async decode(): Promise<T> {
     const compression = this.headers['compression']
-    const body = typeof compression === 'string' ? await (await import('./compression.js')).decompress(this.rawBody, compression) : this.rawBody
+    const body = typeof compression === 'string' ? await decompress(this.rawBody, compression) : this.rawBody
     return decode(body, this.properties.contentType) as T
   }
 }

@@ -4,17 +4,17 @@
  * request carries `replyTo` and a fresh `correlationId`. A server answers with `reply`, which
  * publishes to the default exchange under the request's `replyTo`.
  */
-import type { Channel } from './channel.js'
 import type { Connection } from './connection.js'
 import type { Consumer } from './consumer.js'
-import { TimeoutError } from './errors.js'
-import { Exchange } from './exchange.js'
+import type { TimeoutError } from './errors.js'
+import type { Exchange, PublishConfirm } from './exchange.js'
 import type { Message } from './message.js'
 import type { MessageOptions } from './publish.js'
-import { Queue } from './queue.js'
-import { Producer, type PublishConfirm } from './producer.js'
-import { checkAccepted, resolveAccept } from './serialization.js'
-import { deferred, type Deferred } from './util/deferred.js'
+import type { Queue } from './queue.js'
+
+// Loaded on first use (conn.rpc(), or the `warren/rpc` subpath), so this module imports no value
+// from the client core: whatever it needs it reaches through the connection. A lazy module
+// sharing core modules would make bundlers split those out of the page's own chunk.
 
 export interface RpcOptions extends Omit<MessageOptions, 'replyTo' | 'correlationId'> {
   /** With an Exchange (or a string plus routingKey, naming an exchange): the routing key. */
@@ -41,35 +41,38 @@ const correlationId = (clientId: string) => `${clientId}.${Date.now().toString(3
 /** The requester side: one reply queue per connection, created on first use. */
 export class ReplyClient {
   readonly #connection: Connection
-  readonly #pending = new Map<string, Deferred<Message<unknown>>>()
-  #queue: Promise<Queue<unknown>> | undefined
-  #channel: Channel | undefined
+  readonly #pending = new Map<string, (reply: Message<unknown>) => void>()
+  #queue: Promise<string> | undefined
 
   constructor(connection: Connection) {
     this.#connection = connection
   }
 
-  async call<Req, Res>(target: Exchange<Req> | Queue<Req> | string, body: Req, options: RpcOptions): Promise<Res> {
-    const { routingKey, timeout = this.#connection.requestTimeout, signal, accept, ...message } = options
+  /**
+   * Publishes a request and resolves with the reply. `timeoutError` is made by the caller, where
+   * the request was made (its stack is the useful one); the caller checks the reply's content type.
+   */
+  async call<Req>(target: Exchange<Req> | Queue<Req> | string, body: Req, options: RpcOptions, timeoutError: TimeoutError): Promise<Message<unknown>> {
+    const { routingKey, timeout = this.#connection.requestTimeout, signal, accept: _accept, ...message } = options
     signal?.throwIfAborted()
-    const timeoutError = new TimeoutError(`no reply within ${timeout} ms`)
     const replyQueue = await this.#replyQueue()
     const id = correlationId(this.#connection.clientId)
-    const waiter = deferred<Message<unknown>>()
-    this.#pending.set(id, waiter)
-    const timer = setTimeout(() => waiter.reject(timeoutError), timeout)
-    const onAbort = () => waiter.reject(signal!.reason)
+    let fail!: (reason: unknown) => void
+    const replied = new Promise<Message<unknown>>((resolve, reject) => {
+      this.#pending.set(id, resolve)
+      fail = reject
+    })
+    const timer = setTimeout(() => fail(timeoutError), timeout)
+    const onAbort = () => fail(signal!.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
       const [exchange, key] = route(target, routingKey)
-      const producer = new Producer<Req>(this.#channel!, { exchange })
+      const producer = this.#connection.producer<Req>({ exchange })
       await Promise.race([
-        producer.publish(body, { ...message, routingKey: key, replyTo: replyQueue.name, correlationId: id }),
-        waiter.promise,
+        producer.publish(body, { ...message, routingKey: key, replyTo: this.#connection.topology.resolve(replyQueue), correlationId: id }),
+        replied,
       ])
-      const reply = await waiter.promise
-      if (accept) checkAccepted(reply.contentType, resolveAccept(accept))
-      return reply.body as Res
+      return await replied
     } finally {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
@@ -77,7 +80,8 @@ export class ReplyClient {
     }
   }
 
-  #replyQueue(): Promise<Queue<unknown>> {
+  /** The reply queue's name (as declared: recovery may rename it, `topology.resolve` follows). */
+  #replyQueue(): Promise<string> {
     this.#queue ??= this.#createReplyQueue().catch((error: unknown) => {
       this.#queue = undefined
       throw error
@@ -85,18 +89,16 @@ export class ReplyClient {
     return this.#queue
   }
 
-  async #createReplyQueue(): Promise<Queue<unknown>> {
+  async #createReplyQueue(): Promise<string> {
     const channel = await this.#connection.channel()
-    this.#channel = channel
-    const queue = new Queue('', { exclusive: true, autoDelete: true, durable: false }).bind(channel)
-    await queue.declare()
+    const { queue } = await channel.queueDeclare({ queue: '', durable: false, exclusive: true, autoDelete: true, passive: false, arguments: {} })
     await channel.basicConsume(
-      queue.name,
+      queue,
       {
         deliver: (message) => {
           Promise.resolve(message).then((m) => {
             const id = m.properties.correlationId
-            if (id !== undefined) this.#pending.get(id)?.resolve(m)
+            if (id !== undefined) this.#pending.get(id)?.(m)
           })
         },
         ended: () => {
@@ -110,11 +112,14 @@ export class ReplyClient {
   }
 }
 
-/** Where a request goes: a Queue or a bare name through the default exchange. */
+/**
+ * Where a request goes: a Queue or a bare name through the default exchange. (Told apart by
+ * shape, not instanceof: this module imports no class of the core.)
+ */
 const route = (target: Exchange<any> | Queue<any> | string, routingKey: string | undefined): [Exchange<any> | string, string] => {
-  if (target instanceof Exchange) return [target, routingKey ?? '']
-  if (target instanceof Queue) return ['', target.name]
-  return routingKey === undefined ? ['', target] : [target, routingKey]
+  if (typeof target === 'string') return routingKey === undefined ? ['', target] : [target, routingKey]
+  if ('exclusive' in target) return ['', target.name]
+  return [target, routingKey ?? '']
 }
 
 /** Options of `reply`: the message's, and the exchange to publish the reply to (default: the default exchange). */

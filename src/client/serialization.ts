@@ -185,3 +185,27 @@ export const decode = (body: Body, contentType: string | undefined, accept?: Rea
     throw new DecodeError(`could not decode a '${contentType}' body: ${(error as Error)?.message ?? error}`, { cause: error })
   }
 }
+
+// ---------------------------------------------------------------- compression
+
+/** The compressor for `name` (a name or a content type); the codecs load on first use. */
+const compressor = async (name: string) => {
+  const found = (await import('./compressors.js')).findCompressor(name)
+  if (!found) throw new SerializerNotInstalledError(`no compression named '${name}'`)
+  return found
+}
+
+/** Compresses an encoded body; returns the bytes and the `compression` header's value. */
+export const compress = async (body: Body, name: string): Promise<{ body: Uint8Array; header: string }> => {
+  const codec = await compressor(name)
+  const bytes = typeof body === 'string' ? utf8(body) : toBytes(body)
+  if (!bytes) throw new EncodeError(`cannot compress a ${typeof body} body: use a text, json or binary serializer`)
+  return { body: await codec.compress(bytes), header: codec.contentType }
+}
+
+export const decompress = async (body: Body, contentType: string): Promise<Uint8Array> => {
+  const codec = await compressor(contentType)
+  const bytes = toBytes(body)
+  if (!bytes) throw new EncodeError(`a compressed body must be bytes, got ${typeof body}`)
+  return codec.decompress(bytes)
+}

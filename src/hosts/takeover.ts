@@ -14,9 +14,8 @@
 import type { Broker } from '../engine/broker.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import type { ElectedNotice } from '../protocol/notices.js'
-import { electionChannelName, queryLocks } from '../transport/elect.js'
-import type { LockManagerLike } from '../transport/locks.js'
-import { clientChannelName, clientLockName } from '../transport/names.js'
+import { queryLocks, type LockManagerLike } from '../transport/locks.js'
+import { clientChannelName, clientLockName, electionChannelName } from '../transport/names.js'
 
 /** Ids of the clients of `vhost` alive right now (empty when locks cannot be queried). */
 export async function liveClients(locks: LockManagerLike | undefined, vhost: string): Promise<string[]> {

@@ -22,11 +22,6 @@ export const ReplyCode = {
 
 export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode]
 
-/** Soft errors close the channel; every other code closes the connection. */
-const SOFT: ReadonlySet<number> = new Set([311, 312, 313, 403, 404, 405, 406])
-
-export const isSoftError = (code: number): boolean => SOFT.has(code)
-
 export const replyText = (code: number): string => {
   for (const [name, value] of Object.entries(ReplyCode)) if (value === code) return name
   return 'UNKNOWN'

@@ -13,6 +13,14 @@ export interface ErrorData {
   readonly closes?: 'channel' | 'connection'
 }
 
+/**
+ * Soft errors (311, 312, 313, 403–406) close the channel; every other code closes the
+ * connection. Here rather than with the code table (codes.ts): the client needs only this.
+ */
+const SOFT: ReadonlySet<number> = new Set([311, 312, 313, 403, 404, 405, 406])
+
+export const isSoftError = (code: number): boolean => SOFT.has(code)
+
 export const errorData = (
   name: string,
   code: string,

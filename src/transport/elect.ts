@@ -10,8 +10,8 @@
  */
 import { parseElectedNotice, type ElectedNotice } from '../protocol/notices.js'
 import type { ConnectOptions } from './link.js'
-import type { LockManagerLike } from './locks.js'
-import { brokerLockName, sharedWorkerName } from './names.js'
+import { queryLocks, type LockManagerLike } from './locks.js'
+import { brokerLockName, electionChannelName } from './names.js'
 
 /** Which host a `shared://` connection may use. */
 export type BrokerHost = NonNullable<ConnectOptions['host']>
@@ -34,24 +34,6 @@ export function useElectedHost(elector: Elector | undefined): void {
 
 /** The elector set by `useElectedHost`, else `fallback` (the built-in lazy one). */
 export const electedHost = (fallback?: Elector): Elector | undefined => (chosen ? chosen.elector : fallback)
-
-/** The channel an elected host announces itself on, so that waiting clients say hello at once. */
-export const electionChannelName = (vhost: string): string => `${sharedWorkerName(vhost)}:elected`
-
-interface LockSnapshot {
-  held?: ReadonlyArray<{ name?: string }>
-}
-
-/** `navigator.locks.query()` where the lock manager has it. */
-export async function queryLocks(locks: LockManagerLike | undefined): Promise<LockSnapshot | undefined> {
-  const query = (locks as { query?: () => Promise<LockSnapshot> } | undefined)?.query
-  if (typeof query !== 'function') return undefined
-  try {
-    return await query.call(locks)
-  } catch {
-    return undefined
-  }
-}
 
 /** Whether someone holds the vhost's broker lock right now; undefined when it cannot be told. */
 export async function brokerRunning(locks: LockManagerLike | undefined, vhost: string): Promise<boolean | undefined> {

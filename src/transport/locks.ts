@@ -32,3 +32,18 @@ export function holdLock(locks: LockManagerLike, name: string, signal?: AbortSig
       .catch(failed)
   })
 }
+
+export interface LockSnapshot {
+  held?: ReadonlyArray<{ name?: string }>
+}
+
+/** `navigator.locks.query()` where the lock manager has it. */
+export async function queryLocks(locks: LockManagerLike | undefined): Promise<LockSnapshot | undefined> {
+  const query = (locks as { query?: () => Promise<LockSnapshot> } | undefined)?.query
+  if (typeof query !== 'function') return undefined
+  try {
+    return await query.call(locks)
+  } catch {
+    return undefined
+  }
+}

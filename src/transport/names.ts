@@ -30,3 +30,6 @@ export const brokerLockName = (vhost: string): string => `warren:${vhost}:broker
 
 /** Held by a client for its whole life; the broker waits on it to learn that the client is gone. */
 export const clientLockName = (vhost: string, clientId: string): string => `warren:${vhost}:client:${clientId}`
+
+/** The channel an elected host announces itself on, so that waiting clients say hello at once. */
+export const electionChannelName = (vhost: string): string => `${sharedWorkerName(vhost)}:elected`

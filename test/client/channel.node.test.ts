@@ -8,7 +8,7 @@ import {
   NotImplementedError,
   Queue,
   TimeoutError,
-} from '../../src/client/index.js'
+} from '../../src/index.js'
 import type { ClientCommand } from '../../src/protocol/frames.js'
 import { FakeLink, okScript } from './fake-link.js'
 import { tick } from './helpers.js'

@@ -2,7 +2,7 @@
 // says exactly what the single acks say (AMQP: `multiple` acks every unacked delivery up to
 // the tag, so no earlier delivery may be left unsettled); nacks and rejects keep their place.
 import { describe, expect, it } from 'vitest'
-import { Connection, type Message } from '../../src/client/index.js'
+import { Connection, type Message } from '../../src/index.js'
 import type { ClientCommand, FieldTable } from '../../src/protocol/frames.js'
 import { FakeLink } from './fake-link.js'
 import { tick } from './helpers.js'

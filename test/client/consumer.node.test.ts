@@ -1,6 +1,6 @@
 // Consumer: callbacks and drainEvents, async iteration, prefetch, cancel, broker cancel, recover.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Consumer, Queue, TimeoutError, WarrenError, type Message } from '../../src/client/index.js'
+import { Consumer, Queue, TimeoutError, WarrenError, type Message } from '../../src/index.js'
 import { setup, tick, type Setup } from './helpers.js'
 
 describe('Consumer', () => {

@@ -1,7 +1,7 @@
 // Strict durability as a connection (or per-publish) option: the broker then commits that
 // publisher's persistent messages with a flushed ('strict') IndexedDB transaction.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Queue } from '../../src/client/index.js'
+import { Queue } from '../../src/index.js'
 import { parseCommand } from '../../src/protocol/guards.js'
 import { MemoryStorage } from '../../src/storage/memory.js'
 import type { Durability, StorageOp } from '../../src/storage/types.js'

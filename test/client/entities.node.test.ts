@@ -1,6 +1,6 @@
 // Exchange, Queue and binding: declarations, x-argument sugar, serialization, bound methods.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { binding, Exchange, NotBoundError, Queue } from '../../src/client/index.js'
+import { binding, Exchange, NotBoundError, Queue } from '../../src/index.js'
 import { ops, setup, spy, type Setup } from './helpers.js'
 
 describe('declarations', () => {

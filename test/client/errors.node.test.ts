@@ -18,7 +18,7 @@ import {
   ContentDisallowedError,
   SerializerNotInstalledError,
   isRecoverable,
-} from '../../src/client/index.js'
+} from '../../src/index.js'
 import * as errorClasses from '../../src/client/errors.js'
 import { NoRouteError } from '../../src/client/errors.js'
 import { AmqpError, NackError } from '../../src/engine/errors.js'

@@ -1,5 +1,5 @@
 // Shared setup for client tests: a private in-process broker per test and a connection to it.
-import { Connection, type ConnectionOptions } from '../../src/client/index.js'
+import { Connection, type ConnectionOptions } from '../../src/index.js'
 import type { ClientCommand } from '../../src/protocol/frames.js'
 import type { Connector } from '../../src/transport/link.js'
 import { createInProcessBroker, type InProcessBrokerHandle, type InProcessBrokerOptions } from '../../src/hosts/in-process.js'

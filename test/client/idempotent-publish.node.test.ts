@@ -2,7 +2,7 @@
 // publish id, a retry names the broker the earlier attempt went to, and across a broker
 // restart the retry is either confirmed as a duplicate or delivered flagged redelivered.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Queue, type Message } from '../../src/client/index.js'
+import { Queue, type Message } from '../../src/index.js'
 import type { BasicPublish } from '../../src/protocol/frames.js'
 import { MemoryStorage } from '../../src/storage/memory.js'
 import type { Durability, Storage, StorageOp } from '../../src/storage/types.js'

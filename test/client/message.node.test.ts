@@ -1,6 +1,6 @@
 // Message: settle state machine, multiple, no-ack, requeue position and redelivered flag.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MessageStateError, Queue, type Message } from '../../src/client/index.js'
+import { MessageStateError, Queue, type Message } from '../../src/index.js'
 import { setup, tick, type Setup } from './helpers.js'
 
 describe('Message', () => {

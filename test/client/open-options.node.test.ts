@@ -1,6 +1,6 @@
 // Connection.open hands the shared:// options (link, sharedWorker, host) to the connector.
 import { describe, expect, it } from 'vitest'
-import { Connection } from '../../src/client/index.js'
+import { Connection } from '../../src/index.js'
 import type { ConnectOptions, Connector } from '../../src/transport/link.js'
 import { createInProcessBroker } from '../../src/hosts/in-process.js'
 

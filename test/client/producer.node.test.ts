@@ -1,6 +1,6 @@
 // Producer.publish: confirms, returns, properties, defaults, nacks, ordering, abort.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Exchange, NotFoundError, Producer, PublishNackError, Queue, type ReturnedMessage } from '../../src/client/index.js'
+import { Exchange, NotFoundError, Producer, PublishNackError, Queue, type ReturnedMessage } from '../../src/index.js'
 import { ops, setup, spy, type Setup } from './helpers.js'
 
 describe('Producer', () => {

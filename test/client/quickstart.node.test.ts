@@ -1,6 +1,6 @@
 // The Kombu quick start, over an in-process broker.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Exchange, Queue, type Message } from '../../src/client/index.js'
+import { Exchange, Queue, type Message } from '../../src/index.js'
 import { setup, type Setup, type Video } from './helpers.js'
 
 describe('quick start', () => {

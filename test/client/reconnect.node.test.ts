@@ -1,7 +1,7 @@
 // Broker restarts: the link drops and comes back with a new epoch; the connection redeclares
 // its entities, reopens channels, resumes consumers with the same tags and retries publishes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConnectionClosedError, Exchange, Queue, type ConnectionStatus, type Message } from '../../src/client/index.js'
+import { ConnectionClosedError, Exchange, Queue, type ConnectionStatus, type Message } from '../../src/index.js'
 import type { ClientCommand } from '../../src/protocol/frames.js'
 import { MemoryStorage } from '../../src/storage/memory.js'
 import type { Connector } from '../../src/transport/link.js'
@@ -198,7 +198,7 @@ describe('a link that drops and comes back to the same broker', () => {
     const { Broker } = await import('../../src/engine/broker.js')
     const { systemClock } = await import('../../src/hosts/system-clock.js')
     const { createInProcessTransport } = await import('../../src/transport/in-process.js')
-    const { Connection } = await import('../../src/client/index.js')
+    const { Connection } = await import('../../src/index.js')
     const broker = await Broker.start({ clock: systemClock })
     const transport = createInProcessTransport(() => broker)
     const conn = await Connection.open({ transport: transport.connector })

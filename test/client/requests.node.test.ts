@@ -1,6 +1,6 @@
 // The pending-request map: one timer for the usual timeout, own timers for others.
 import { describe, expect, it } from 'vitest'
-import { TimeoutError } from '../../src/client/index.js'
+import { TimeoutError } from '../../src/index.js'
 import { Requests } from '../../src/client/requests.js'
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,6 +1,6 @@
 // Request/reply: conn.rpc, serve and reply.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Exchange, Queue, TimeoutError } from '../../src/client/index.js'
+import { ContentDisallowedError, Exchange, Queue, TimeoutError } from '../../src/index.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('rpc', () => {
@@ -76,5 +76,15 @@ describe('rpc', () => {
     await expect(client.rpc('broken', 1, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError)
     expect((await statuses.next()).value).toMatchObject({ type: 'error' })
     expect((await queue.bind(server).queueDeclare({ passive: true })).messageCount).toBe(0)
+  })
+
+  it('accept: a reply of another content type rejects with ContentDisallowedError; an accepted one resolves', async () => {
+    const server = await env.connect()
+    const client = await env.connect()
+    const queue = new Queue('texts')
+    await server.maybeDeclare(queue)
+    await server.serve(queue, (body) => `re: ${String(body)}`, { serializer: 'text' })
+    await expect(client.rpc('texts', 'hi', { accept: ['json'] })).rejects.toBeInstanceOf(ContentDisallowedError)
+    expect(await client.rpc('texts', 'ho', { accept: ['text/plain'] })).toBe('re: ho')
   })
 })

@@ -10,9 +10,9 @@ import {
   SerializerNotInstalledError,
   unregisterSerializer,
   type Message,
-} from '../../src/client/index.js'
-import { encode, decode } from '../../src/client/serialization.js'
-import { compress, decompress } from '../../src/client/compression.js'
+} from '../../src/index.js'
+import { compress, decode, decompress, encode } from '../../src/client/serialization.js'
+import { getCompression, registerCompression, unregisterCompression } from '../../src/compression.js'
 import { setup, type Setup } from './helpers.js'
 
 describe('serializer registry', () => {
@@ -126,6 +126,25 @@ describe('over a broker', () => {
       expect(message.headers['compression']).toBe(compression === 'gzip' ? 'application/x-gzip' : 'application/x-deflate')
       expect(message.body).toEqual({ big: 'x'.repeat(5000) })
     }
+  })
+
+  it("a compression registered through 'warren/compression' is used by publish and delivery, and found by name or content type", async () => {
+    const reverse = { contentType: 'application/x-reversed', compress: async (b: Uint8Array) => b.slice().reverse(), decompress: async (b: Uint8Array) => b.slice().reverse() }
+    registerCompression('reversed', reverse)
+    try {
+      expect(getCompression('reversed')).toBe(reverse)
+      expect(getCompression('application/x-reversed')).toBe(reverse)
+      const message = await roundTrip({ hello: 'world' }, { compression: 'reversed' })
+      expect(message.headers['compression']).toBe('application/x-reversed')
+      const { body } = await compress('abc', 'reversed')
+      expect(new TextDecoder().decode(body)).toBe('cba')
+      expect(message.body).toEqual({ hello: 'world' })
+    } finally {
+      unregisterCompression('reversed')
+    }
+    expect(() => getCompression('reversed')).toThrow(SerializerNotInstalledError)
+    expect(() => unregisterCompression('reversed')).toThrow(SerializerNotInstalledError)
+    await expect(compress('x', 'reversed')).rejects.toBeInstanceOf(SerializerNotInstalledError)
   })
 
   it('a body that cannot be decoded throws DecodeError when read', async () => {

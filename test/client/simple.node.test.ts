@@ -1,6 +1,6 @@
 // SimpleQueue and SimpleBuffer (Kombu semantics).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { EmptyError, Queue } from '../../src/client/index.js'
+import { EmptyError, Queue } from '../../src/index.js'
 import { SimpleBuffer, SimpleQueue } from '../../src/simple.js'
 import { setup, type Setup } from './helpers.js'
 

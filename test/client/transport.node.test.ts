@@ -7,7 +7,7 @@ import {
   Queue,
   registerTransport,
   unregisterTransport,
-} from '../../src/client/index.js'
+} from '../../src/index.js'
 import { Broker } from '../../src/engine/broker.js'
 import { systemClock } from '../../src/hosts/system-clock.js'
 import type { ServerEvent } from '../../src/protocol/frames.js'

@@ -10,7 +10,7 @@ import {
   type Message,
   type Producer,
   type PublishConfirm,
-} from '../../src/client/index.js'
+} from '../../src/index.js'
 import { SimpleQueue } from '../../src/simple.js'
 import type { Video } from './helpers.js'
 

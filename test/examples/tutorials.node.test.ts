@@ -1,7 +1,7 @@
 // The six RabbitMQ tutorials, each run headless against an in-process broker (the same
 // `run` the browser pages call over the shared broker).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Connection } from '../../src/client/index.js'
+import { Connection } from '../../src/index.js'
 import { createInProcessBroker, type InProcessBrokerHandle } from '../../src/hosts/in-process.js'
 import { run as helloWorld } from '../../examples/01-hello-world/hello-world.js'
 import { run as workQueues } from '../../examples/02-work-queues/work-queues.js'

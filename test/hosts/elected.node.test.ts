@@ -3,7 +3,7 @@
 // storage (IndexedDB is shared by an origin's contexts). A context that hosts is killed by
 // stopping its broker and releasing its locks, and another candidate takes over.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Connection, Queue, type Message } from '../../src/client/index.js'
+import { Connection, Queue, type Message } from '../../src/index.js'
 import { createElectedBroker, type ElectedBroker } from '../../src/hosts/elected.js'
 import { MemoryStorage } from '../../src/storage/memory.js'
 import { connectShared } from '../../src/transport/shared.js'

@@ -3,7 +3,7 @@
 // STORAGE_UNAVAILABLE; an app that chose memory storage gets what it chose. Runs the elected
 // host (the same startEngine as the SharedWorker host) over Node's BroadcastChannel.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Connection, PublishNackError, Queue, StorageUnavailableError } from '../../src/client/index.js'
+import { Connection, PublishNackError, Queue, StorageUnavailableError } from '../../src/index.js'
 import { createElectedBroker, type ElectedHostOptions } from '../../src/hosts/elected.js'
 import { connectShared } from '../../src/transport/shared.js'
 import { FakeLocks } from '../transport/fake-locks.js'

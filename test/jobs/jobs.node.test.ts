@@ -1,7 +1,7 @@
 // The job-queue API over an in-process broker with a fake clock: backoff delays are held by
 // the broker's delayed exchange, so they pass when the test moves the clock, not in real time.
 import { afterEach, describe, expect, it } from 'vitest'
-import { Connection } from '../../src/client/index.js'
+import { Connection } from '../../src/index.js'
 import { createInProcessBroker, type InProcessBrokerHandle } from '../../src/hosts/in-process.js'
 import { backoffDelay, JobQueue, ManualNetworkStatus, type JobEvent, type JobWorkerEvent } from '../../src/jobs/index.js'
 import { FakeClock } from '../../src/testing/fake-clock.js'

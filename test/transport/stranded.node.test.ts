@@ -4,7 +4,7 @@
 // every later frame failed with CHANNEL_ERROR for ever. Real connections, over the real
 // BroadcastChannel and MessagePort links in Node (a MessageChannel plays the SharedWorker's port).
 import { afterEach, describe, expect, it } from 'vitest'
-import { Connection, Queue, type Message } from '../../src/client/index.js'
+import { Connection, Queue, type Message } from '../../src/index.js'
 import { Broker } from '../../src/engine/broker.js'
 import { LinkHost, serveBroadcast, servePort } from '../../src/hosts/broadcast-host.js'
 import { systemClock } from '../../src/hosts/system-clock.js'

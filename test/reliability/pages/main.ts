@@ -2,7 +2,7 @@
 // exposes `window.rel` to the harness: roles in this page or in dedicated workers, the
 // final drain, the test broker's debug channel, and the protocol fuzzer. Events go to the
 // harness through `window.warrenLog`, a binding the harness installs on the browser context.
-import { Connection, Exchange, Queue } from '../../../src/client/index.js'
+import { Connection, Exchange, Queue } from '../../../src/index.js'
 import { useSharedWorker } from '../../../src/transport/shared.js'
 import { drain, runRole, setup, type RoleConfig, type RunningRole, type WireEvent } from './roles.js'
 import { debugChannelName, type DebugCommand, type DebugReply } from './workload.js'

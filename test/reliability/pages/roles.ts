@@ -4,7 +4,7 @@
 // attempt number in the body tells the checker which copy it sees), consumers that log a delivery and its ack to the harness BEFORE acking, and the
 // final drain. Every event reaches the harness (Node) through `sink`; an event the checker
 // relies on is awaited there before the broker hears of the act.
-import { Connection, registerTransport, type Consumer, type Message, type Producer } from '../../../src/client/index.js'
+import { Connection, registerTransport, type Consumer, type Message, type Producer } from '../../../src/index.js'
 import { connectShared } from '../../../src/transport/shared.js'
 import type { HistoryEvent } from '../checker.js'
 import { DLQ, deadLetterQueue, dlx, isWorkBody, workQueue, type WorkBody } from './workload.js'

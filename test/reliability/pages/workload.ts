@@ -1,7 +1,7 @@
 // The entities of a reliability run, the same in every context: durable work queues with a
 // dead-letter exchange, and the dead-letter queue behind it. Every declarer declares them
 // identically (a redeclare with other arguments would be a 406).
-import { Exchange, Queue } from '../../../src/client/index.js'
+import { Exchange, Queue } from '../../../src/index.js'
 
 export const DLX = 'rel.dlx'
 export const DLQ = 'rel.dlq'

@@ -1,7 +1,7 @@
 // Durability page: the broker's SharedWorker on IndexedDB, and a rig on `window.d` that
 // publishes confirmed streams, consumes whole queues and records what happened, so a test
 // can check across closed tabs, killed workers and browser restarts what survived.
-import { Connection, Queue, registerTransport, type Message } from '../../../../src/client/index.js'
+import { Connection, Queue, registerTransport, type Message } from '../../../../src/index.js'
 import { connectShared, useSharedWorker } from '../../../../src/transport/shared.js'
 
 registerTransport('shared', () => connectShared)

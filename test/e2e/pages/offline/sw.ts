@@ -3,7 +3,7 @@
 // with enableElectedHost from the worker-sw entry).
 // Driven by messages from a page (each answered on the message's port, kept alive with
 // waitUntil) and by `sync` events: tag `jobs:<queue>` drains that queue within a time bound.
-import { Connection, Queue, registerTransport } from '../../../../src/client/index.js'
+import { Connection, Queue, registerTransport } from '../../../../src/index.js'
 import { JobQueue } from '../../../../src/jobs/index.js'
 import { connectShared } from '../../../../src/transport/shared.js'
 import { electedBroker, enableElectedHost } from '../../../../src/worker-sw.js'

@@ -8,7 +8,7 @@ import {
   registerTransport,
   type ConnectionStatus,
   type Message,
-} from '../../../../src/client/index.js'
+} from '../../../../src/index.js'
 import { connectShared } from '../../../../src/transport/shared.js'
 
 registerTransport('shared', () => connectShared)

@@ -2,7 +2,7 @@
 // for real (a database of the vhost's name left at a schema version newer than this broker's:
 // indexedDB.open fails with VersionError, as after rolling an app back), then connects and
 // publishes. Vhosts ending in '-memory' get a broker worker started with storage: 'memory'.
-import { Connection, Queue, registerTransport } from '../../../../src/client/index.js'
+import { Connection, Queue, registerTransport } from '../../../../src/index.js'
 import { SCHEMA_VERSION } from '../../../../src/storage/indexeddb/index.js'
 import { connectShared, useSharedWorker } from '../../../../src/transport/shared.js'
 
