@@ -1,7 +1,7 @@
 /**
  * The `warren` entry: what a page needs to open a connection and publish and consume. An
- * explicit list (`export *` only for errors.ts, public as a whole), so that what is public is
- * decided here. The rest lives behind subpath exports, loaded only by the apps that use it:
+ * explicit list (no `export *`), so that what is public is decided here. The rest lives
+ * behind subpath exports, loaded only by the apps that use it:
  *
  * - `warren/simple`: SimpleQueue, SimpleBuffer (Kombu's `kombu.simple`)
  * - `warren/rpc`: serve, reply (request/reply; `conn.rpc()` loads it on first use)
@@ -45,9 +45,43 @@ export {
 export type { Serializer } from './client/serialization.js'
 export { registerTransport, unregisterTransport, parseUrl } from './client/transports.js'
 export type { TransportFactory, ParsedUrl } from './client/transports.js'
-// Every error class (users test them with instanceof), fromErrorData, isRecoverable: errors.ts is
-// public as a whole, and its `byName` table is the one list of the classes.
-export * from './client/errors.js'
+// Every error class (users test them with instanceof), fromErrorData, isRecoverable.
+export {
+  WarrenError,
+  ChannelError,
+  ConnectionError,
+  NotFoundError,
+  AccessRefusedError,
+  ResourceLockedError,
+  PreconditionFailedError,
+  ChannelClosedError,
+  ContentTooLargeError,
+  NoRouteError,
+  NotImplementedError,
+  NotSupportedError,
+  CommandInvalidError,
+  NotAllowedError,
+  FrameError,
+  ChannelStateError,
+  InternalError,
+  BrokerUnavailableError,
+  ConnectionClosedError,
+  TimeoutError,
+  PublishNackError,
+  ResourceLimitError,
+  StorageUnavailableError,
+  NotBoundError,
+  MessageStateError,
+  EmptyError,
+  SerializationError,
+  EncodeError,
+  DecodeError,
+  SerializerNotInstalledError,
+  ContentDisallowedError,
+  fromErrorData,
+  isRecoverable,
+} from './client/errors.js'
+export type { WarrenErrorOptions } from './client/errors.js'
 export { StorageAccess } from './client/storage-access.js'
 export type { StorageEstimate, StorageManagerLike } from './client/storage-access.js'
 export type { StorageState } from './protocol/frames.js'

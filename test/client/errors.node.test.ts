@@ -20,6 +20,7 @@ import {
   isRecoverable,
 } from '../../src/index.js'
 import * as errorClasses from '../../src/client/errors.js'
+import * as entry from '../../src/index.js'
 import { NoRouteError } from '../../src/client/errors.js'
 import { AmqpError, NackError } from '../../src/engine/errors.js'
 import { WIRE_ERRORS, wireError, type WireErrorCode } from '../../src/protocol/errors.js'
@@ -96,6 +97,10 @@ describe('the wire table', () => {
     for (const replyCode of [311, 312, 403, 404, 405, 406, 503, 504, 530, 540, 541] as const)
       expect(WIRE_ERRORS).toHaveProperty(new AmqpError(replyCode, 'x').toData().code)
     for (const nack of ['NACK', 'RESOURCE_LIMIT', 'STORAGE_UNAVAILABLE'] as const) expect(new NackError('x', nack).toData().name).toBe(WIRE_ERRORS[nack].name)
+  })
+
+  it("the entry's explicit export list names everything errors.ts exports", () => {
+    for (const [name, value] of Object.entries(errorClasses)) expect((entry as Record<string, unknown>)[name], name).toBe(value)
   })
 
   it('no client class of the public API is missing from fromErrorData', () => {
