@@ -6,7 +6,7 @@
  *
  * Options: --quick, --only=transient,fanout,latency,durable,startup,heap,streams,routing,bundle,remote,
  * --reps=N, --out=FILE, --echo (page console to stdout), --browser=chromium|firefox (results in
- * latest-firefox.json; no heap group there: it needs CDP); --profile=transient|durable|latency [--n=N]
+ * latest-firefox.json; no heap group there: it needs CDP); --profile=transient|durable|latency|startup [--n=N]
  * profiles one scenario instead (bench/profile.ts).
  */
 import { execSync } from 'node:child_process'

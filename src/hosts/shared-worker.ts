@@ -167,8 +167,11 @@ export function startSharedWorkerBroker(options: SharedBrokerOptions = {}): Shar
 
   const ready = (async () => {
     if (locks) releaseLock = await holdLock(locks, brokerLockName(vhost), lockAbort.signal)
+    // [offline] see takeover.ts. Asked while the engine starts: any broker before us is gone
+    // (we hold its lock), so a client that appears meanwhile is new and hears 'ready' itself.
+    const found = liveClients(locks, vhost) // never rejects
     const broker = await startEngine(vhost, options)
-    const clients = await liveClients(locks, vhost) // [offline] see takeover.ts
+    const clients = await found
     const host = new LinkHost(broker, locks ? { vhost, locks } : { vhost })
     stops.push(serveBroadcast(host))
     const remotes = await serveRemotes(broker, vhost, options) // [remote]

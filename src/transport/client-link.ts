@@ -195,6 +195,14 @@ export class ClientLink implements Link {
   // ------------------------------------------------------------------ connecting
 
   async #begin(restart: boolean): Promise<void> {
+    // The broker starts (a SharedWorker takes tens of ms) while the client lock is granted:
+    // only the hello has to wait for that lock.
+    try {
+      this.#options.ensureBroker?.(restart, (cause) => this.#failStart(cause))
+    } catch (error) {
+      this.#failStart(error)
+      return
+    }
     const locks = this.#locks
     if (locks) {
       const abort = new AbortController()
@@ -210,12 +218,6 @@ export class ClientLink implements Link {
         if (this.#lockAbort === abort) this.#failStart(error)
         return
       }
-    }
-    try {
-      this.#options.ensureBroker?.(restart, (cause) => this.#failStart(cause))
-    } catch (error) {
-      this.#failStart(error)
-      return
     }
     if (this.#state !== 'connecting' && this.#state !== 'down') return
     this.#openWire()

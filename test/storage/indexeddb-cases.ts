@@ -169,6 +169,27 @@ export function indexedDBCases(name: string, env: IdbEnv): void {
       expect(new IndexedDBStorage({ vhost: 'orders', factory: env.factory() }).dbName).toBe('warren:orders')
     })
 
+    it('opens with one strict transaction after the database opens: index, epoch and definitions', async () => {
+      const dbName = env.uniqueName()
+      const first = make(dbName)
+      await first.open()
+      await first.apply([{ kind: 'queue.put', queue: queue('jobs') }, ...putAll([message('jobs', 1)])])
+      await first.close()
+      const s = make(dbName)
+      const spy = vi.spyOn(IDBDatabase.prototype, 'transaction')
+      expect((await s.open()).epoch).toBe(2)
+      expect((await s.loadDefinitions()).queues.map((q) => q.name)).toEqual(['jobs'])
+      expect(await s.countMessages('jobs')).toBe(1)
+      // One transaction, strict (the epoch must never repeat), and none for the definitions.
+      expect(spy.mock.calls.map((c) => [c[1], c[2]])).toEqual([['readwrite', { durability: 'strict' }]])
+      // Once anything is written, the definitions are read again, not served from the open.
+      await s.apply([{ kind: 'queue.put', queue: queue('more') }])
+      expect((await s.loadDefinitions()).queues.map((q) => q.name).sort()).toEqual(['jobs', 'more'])
+      spy.mockRestore()
+      await s.close()
+      expect((await make(dbName).open()).epoch).toBe(3)
+    })
+
     it('commits all apply calls of one turn in one readwrite transaction, strict if any asked', async () => {
       const s = make()
       await s.open()

@@ -9,7 +9,7 @@
  * batches grow by themselves (IndexedDB would run overlapping readwrite transactions one
  * after the other anyway).
  */
-import { unwrap } from 'idb'
+import { unwrap, type IDBPObjectStore, type IDBPTransaction } from 'idb'
 import {
   StorageFailure,
   type Definitions,
@@ -33,6 +33,8 @@ import {
   type ChunkHead,
   type MessageChunk,
   type QueueCounter,
+  type StoreName,
+  type WarrenDB,
   type WarrenDatabase,
 } from './schema.js'
 import { BatchWriter, request, storesFor } from './writer.js'
@@ -80,7 +82,7 @@ export class IndexedDBStorage implements Storage {
   private readonly durability: Durability
   private state: State = 'new'
   private db: WarrenDatabase | undefined
-  private connecting: Promise<WarrenDatabase> | undefined
+  private connecting: Promise<{ db: WarrenDatabase; epoch?: number }> | undefined
   /** Committed chunk heads and counters per queue, loaded at connect and kept in step by every batch. */
   private index = new Map<string, QueueChunks>()
   /** Heads that may be worth compacting, by queue. */
@@ -88,6 +90,8 @@ export class IndexedDBStorage implements Storage {
   /** Queues with enough small chunks to merge. */
   private mergeable = new Set<string>()
   private readonly probe: CompactionProbe | undefined
+  /** The definitions open() read, for the first loadDefinitions() (dropped by any write). */
+  private opened: Definitions | undefined
   private waiting: Pending[] = []
   private busy = false
   private draining: Promise<void> = Promise.resolve()
@@ -103,12 +107,15 @@ export class IndexedDBStorage implements Storage {
     while (this.state === 'closing') await this.draining
     this.state = 'open'
     try {
-      const db = this.db ?? (await this.connect())
-      // The epoch must never repeat, even after a crash: write it strictly.
+      let db = this.db
+      if (!db) {
+        // Connecting reads the index, bumps the epoch and reads the definitions in one transaction.
+        const connected = await this.connect(true)
+        if (connected.epoch !== undefined) return { epoch: connected.epoch }
+        db = connected.db // a connection another call had started
+      }
       const tx = db.transaction('meta', 'readwrite', { durability: 'strict' })
-      const previous = await tx.store.get('epoch')
-      const epoch = (typeof previous === 'number' ? previous : 0) + 1
-      quiet(tx.store.put(epoch, 'epoch'))
+      const epoch = await bumpEpoch(tx.store)
       await tx.done
       return { epoch }
     } catch (err) {
@@ -119,15 +126,14 @@ export class IndexedDBStorage implements Storage {
   }
 
   loadDefinitions(): Promise<Definitions> {
+    // What open() read in the same transaction as the epoch, unless a write came since.
+    const read = this.opened
+    this.opened = undefined
+    if (read && this.state === 'open') return Promise.resolve(read)
     return this.read(async (db) => {
       const tx = db.transaction(['exchanges', 'queues', 'bindings'], 'readonly')
       quiet(tx.done)
-      const [exchanges, queues, bindings] = await Promise.all([
-        tx.objectStore('exchanges').getAll(),
-        tx.objectStore('queues').getAll(),
-        tx.objectStore('bindings').getAll(),
-      ])
-      return { exchanges, queues, bindings: bindings.map(fromBindingRecord) }
+      return readDefinitions(tx)
     })
   }
 
@@ -206,6 +212,7 @@ export class IndexedDBStorage implements Storage {
       const problem = invalidOp(op)
       if (problem) return Promise.reject(new StorageFailure('unknown', problem))
     }
+    this.opened = undefined
     let copy: StorageOp[]
     try {
       // Copy now: the caller may change its objects before the batch is written.
@@ -230,6 +237,7 @@ export class IndexedDBStorage implements Storage {
     this.state = 'closing'
     while (this.busy) await this.draining
     this.dropConnection()
+    this.opened = undefined
     this.index = new Map()
     this.compactable = new Map()
     this.mergeable = new Set()
@@ -265,7 +273,7 @@ export class IndexedDBStorage implements Storage {
     let retried = false
     while (members.length > 0) {
       try {
-        const db = this.db ?? (await this.connect())
+        const db = this.db ?? (await this.connect()).db
         const culprit = await this.write(db, members)
         if (!culprit) {
           for (const m of members) m.resolve()
@@ -382,7 +390,7 @@ export class IndexedDBStorage implements Storage {
       for (const group of groups) for (const old of group) this.compactable.get(old.queue)?.delete(old.id)
     }
     try {
-      const db = this.db ?? (await this.connect())
+      const db = this.db ?? (await this.connect()).db
       const tx = unwrap(db.transaction(['chunks', 'heads'], 'readwrite', { durability: this.durability }))
       const done = transactionDone(tx)
       const chunks = tx.objectStore('chunks')
@@ -461,7 +469,7 @@ export class IndexedDBStorage implements Storage {
     if (this.state !== 'open') return Promise.reject(new StorageFailure('closed', 'storage is not open'))
     const attempt = async (retry: boolean): Promise<T> => {
       try {
-        return await fn(this.db ?? (await this.connect()))
+        return await fn(this.db ?? (await this.connect()).db)
       } catch (err) {
         const failure = toStorageFailure(err)
         if (failure.reason !== 'closed') throw failure
@@ -473,9 +481,13 @@ export class IndexedDBStorage implements Storage {
     return attempt(true)
   }
 
-  /** Opens the database (creating or migrating it) and loads the counters. */
-  private connect(): Promise<WarrenDatabase> {
-    this.connecting ??= (async () => {
+  /**
+   * Opens the database (creating or migrating it) and loads the counters and chunk heads. When
+   * `opening` (Storage.open), the same transaction, strict, also bumps the epoch and reads the
+   * definitions: a cold start waits for one transaction after the open, not three.
+   */
+  private connect(opening = false): Promise<{ db: WarrenDatabase; epoch?: number }> {
+    const connecting = (this.connecting ??= (async () => {
       try {
         const factory = this.factory ?? globalThis.indexedDB
         if (!factory) throw new StorageFailure('closed', 'IndexedDB is not available here')
@@ -492,15 +504,32 @@ export class IndexedDBStorage implements Storage {
         let keys: string[]
         let values: unknown[]
         let heads: ChunkHead[]
+        let epoch: number | undefined
         try {
-          const tx = db.transaction(['meta', 'heads'], 'readonly')
-          quiet(tx.done)
-          const meta = tx.objectStore('meta')
-          ;[keys, values, heads] = await Promise.all([
-            meta.getAllKeys(counterRange()),
-            meta.getAll(counterRange()),
-            tx.objectStore('heads').getAll(),
-          ])
+          if (opening) {
+            const tx = db.transaction(['meta', 'heads', 'exchanges', 'queues', 'bindings'], 'readwrite', { durability: 'strict' })
+            quiet(tx.done) // awaited below, once the reads are in
+            const meta = tx.objectStore('meta')
+            let definitions: Definitions
+            ;[epoch, keys, values, heads, definitions] = await Promise.all([
+              bumpEpoch(meta),
+              meta.getAllKeys(counterRange()),
+              meta.getAll(counterRange()),
+              tx.objectStore('heads').getAll(),
+              readDefinitions(tx),
+            ])
+            await tx.done
+            this.opened = definitions
+          } else {
+            const tx = db.transaction(['meta', 'heads'], 'readonly')
+            quiet(tx.done)
+            const meta = tx.objectStore('meta')
+            ;[keys, values, heads] = await Promise.all([
+              meta.getAllKeys(counterRange()),
+              meta.getAll(counterRange()),
+              tx.objectStore('heads').getAll(),
+            ])
+          }
         } catch (err) {
           db.close()
           throw err
@@ -520,12 +549,12 @@ export class IndexedDBStorage implements Storage {
         for (const head of heads) this.noteCompactable(head)
         for (const q of this.index.values()) this.noteMergeable(q)
         this.db = db
-        return db
+        return { db, ...(epoch !== undefined ? { epoch } : {}) }
       } finally {
         this.connecting = undefined
       }
-    })()
-    return this.connecting
+    })())
+    return connecting
   }
 
   private forget(db: WarrenDatabase | undefined): void {
@@ -541,6 +570,23 @@ export class IndexedDBStorage implements Storage {
       // Already closed.
     }
   }
+}
+
+/** Reads the previous epoch and stores the next one (which it returns) in `meta`. */
+async function bumpEpoch(meta: IDBPObjectStore<WarrenDB, StoreName[], 'meta', 'readwrite'>): Promise<number> {
+  const previous = await meta.get('epoch')
+  const epoch = (typeof previous === 'number' ? previous : 0) + 1
+  quiet(meta.put(epoch, 'epoch'))
+  return epoch
+}
+
+async function readDefinitions(tx: IDBPTransaction<WarrenDB, StoreName[], IDBTransactionMode>): Promise<Definitions> {
+  const [exchanges, queues, bindings] = await Promise.all([
+    tx.objectStore('exchanges').getAll(),
+    tx.objectStore('queues').getAll(),
+    tx.objectStore('bindings').getAll(),
+  ])
+  return { exchanges, queues, bindings: bindings.map(fromBindingRecord) }
 }
 
 function transactionDone(tx: IDBTransaction): Promise<void> {
