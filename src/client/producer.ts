@@ -9,10 +9,10 @@
  * confirms a retry of a message it already took instead of storing it twice, and flags it
  * redelivered when it cannot tell whether a lost original was delivered.
  */
-import type { Channel, Durability } from './channel.js'
+import type { Channel, Durability, PublishArgs } from './channel.js'
 import type { Connection } from './connection.js'
-import { Exchange, nameOf } from './exchange.js'
-import { prepareMessage, type MessageOptions } from './publish.js'
+import { Exchange } from './exchange.js'
+import { prepareMessage, type MessageOptions, type Prepared } from './publish.js'
 import type { Queue } from './queue.js'
 import type { ReturnedMessage } from './returned.js'
 import type { RetryPolicy } from './retry.js'
@@ -80,6 +80,10 @@ export class Producer<T = unknown> {
   readonly #target: ChannelTarget
   /** Settles when the previous publish has been handed to the channel. */
   #turn: Promise<void> = Promise.resolve()
+  /** Publishes waiting for their turn (a declare, compression): later ones queue behind them. */
+  #waiting = 0
+  /** Entities declared through this producer, by the connection session they were declared in. */
+  readonly #declaredIn = new WeakMap<object, number>()
   /** Publish ids are `${#id}.${#seq}`: unique without coordination, cheap to make. */
   readonly #id = randomId()
   #seq = 0
@@ -144,10 +148,23 @@ export class Producer<T = unknown> {
     this.#returnsOn = undefined
   }
 
-  async #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
+  #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
     const channel = this.channel
     const exchange = options.exchange ?? this.exchange
-    const ready = this.#prepare(channel, body, exchange, options)
+    // The common case goes out at once, with no promise of its own: nothing queued before it,
+    // its declarations done in this broker session, no compression. (A publish that waits
+    // for any of these sends everything behind it after it, in call order.)
+    if (this.#waiting === 0 && this.#declared(channel, exchange, options.declare)) {
+      const prepared = this.#prepareMessage(body, exchange, options)
+      if (!(prepared instanceof Promise)) return this.#send(channel, exchange, options, attempts, prepared)
+      return this.#inTurn(channel, exchange, options, attempts, prepared)
+    }
+    return this.#inTurn(channel, exchange, options, attempts, this.#prepare(channel, body, exchange, options))
+  }
+
+  /** Sends once `ready` settles and every publish before it has been sent. */
+  async #inTurn(channel: Channel, exchange: Exchange<any> | string, options: PublishOptions, attempts: Attempts, ready: Promise<Prepared>): Promise<PublishConfirm> {
+    this.#waiting++
     // Wait for the previous publish to be sent, so compression or a first declare cannot
     // reorder messages.
     const turn = this.#turn.then(() => ready)
@@ -155,35 +172,63 @@ export class Producer<T = unknown> {
       () => {},
       () => {},
     )
-    const prepared = await turn
-    this.#listenForReturns(channel)
-    const retryOf = attempts.sentTo
-    const brokerId = this.connection.brokerId
-    attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
-    return channel.basicPublish(
-      {
-        exchange: nameOf(exchange),
-        routingKey: options.routingKey ?? this.routingKey,
-        mandatory: options.mandatory ?? false,
-        ...((options.durability ?? this.connection.durability) === 'strict' ? { durability: 'strict' as const } : {}),
-        ...prepared,
-        publishId: attempts.publishId,
-        ...(retryOf === undefined ? {} : { retryOf }),
-      },
-      options.timeout === undefined ? {} : { timeout: options.timeout },
-    )
+    let prepared: Prepared
+    try {
+      prepared = await turn
+    } finally {
+      this.#waiting--
+    }
+    return this.#send(channel, exchange, options, attempts, prepared)
   }
 
-  async #prepare(channel: Channel, body: T, exchange: Exchange<any> | string, options: PublishOptions) {
-    const declare: Array<Exchange<any> | Queue<any>> = []
-    if (this.autoDeclare && exchange instanceof Exchange && exchange.name) declare.push(exchange)
-    if (options.declare) declare.push(...options.declare)
-    for (const entity of declare) await this.connection.maybeDeclare(entity, channel)
+  #send(channel: Channel, exchange: Exchange<any> | string, options: PublishOptions, attempts: Attempts, prepared: Prepared): Promise<PublishConfirm> {
+    if (this.onReturn && this.#returnsOn !== channel) this.#listenForReturns(channel)
+    const retryOf = attempts.sentTo
+    const connection = this.connection
+    const brokerId = connection.brokerId
+    attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
+    const args: PublishArgs = {
+      exchange: typeof exchange === 'string' ? exchange : exchange.name,
+      routingKey: options.routingKey ?? this.routingKey,
+      mandatory: options.mandatory ?? false,
+      properties: prepared.properties,
+      body: prepared.body,
+      publishId: attempts.publishId,
+    }
+    if ((options.durability ?? connection.durability) === 'strict') args.durability = 'strict'
+    if (retryOf !== undefined) args.retryOf = retryOf
+    return channel.basicPublish(args, options.timeout === undefined ? NO_OPTIONS : { timeout: options.timeout })
+  }
+
+  /** Whether every entity this publish declares first is known declared on this broker session. */
+  #declared(channel: Channel, exchange: Exchange<any> | string, declare: PublishOptions['declare']): boolean {
+    const session = channel.connection.sessionId
+    if (this.autoDeclare && exchange instanceof Exchange && exchange.name && this.#declaredIn.get(exchange) !== session) return false
+    if (declare) for (const entity of declare) if (this.#declaredIn.get(entity) !== session) return false
+    return true
+  }
+
+  #prepareMessage(body: T, exchange: Exchange<any> | string, options: PublishOptions): Prepared | Promise<Prepared> {
     return prepareMessage(body, options, {
       serializer: this.serializer,
       compression: this.compression,
       deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined,
     })
+  }
+
+  async #prepare(channel: Channel, body: T, exchange: Exchange<any> | string, options: PublishOptions): Promise<Prepared> {
+    const declare: Array<Exchange<any> | Queue<any>> = []
+    if (this.autoDeclare && exchange instanceof Exchange && exchange.name) declare.push(exchange)
+    if (options.declare) declare.push(...options.declare)
+    for (const entity of declare) {
+      const connection = this.connection
+      const session = connection.sessionId
+      await connection.maybeDeclare(entity, channel)
+      // Cacheable declarations are skipped by later publishes of this session (the
+      // connection forgets its cache on every new session, and so does this).
+      if (entity.canCacheDeclaration && connection.sessionId === session) this.#declaredIn.set(entity, session)
+    }
+    return this.#prepareMessage(body, exchange, options)
   }
 
   #listenForReturns(channel: Channel): void {
@@ -193,6 +238,8 @@ export class Producer<T = unknown> {
     this.#unlisten = channel.onReturn(this.onReturn)
   }
 }
+
+const NO_OPTIONS = {}
 
 /** The attempts of one publish() call: its publish id, and the broker they were sent to ('' if several). */
 interface Attempts {
