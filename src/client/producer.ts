@@ -11,7 +11,7 @@
  */
 import type { Channel, Durability, PublishArgs } from './channel.js'
 import type { Connection } from './connection.js'
-import { Exchange } from './exchange.js'
+import { Exchange, nameOf } from './exchange.js'
 import { prepareMessage, type MessageOptions, type Prepared } from './publish.js'
 import type { Queue } from './queue.js'
 import type { ReturnedMessage } from './returned.js'
@@ -151,15 +151,17 @@ export class Producer<T = unknown> {
   #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
     const channel = this.channel
     const exchange = options.exchange ?? this.exchange
+    const declare = this.autoDeclare && exchange instanceof Exchange && exchange.name ? [exchange, ...(options.declare ?? [])] : (options.declare ?? [])
+    const session = this.connection.sessionId
     // The common case goes out at once, with no promise of its own: nothing queued before it,
     // its declarations done in this broker session, no compression. (A publish that waits
     // for any of these sends everything behind it after it, in call order.)
-    if (this.#waiting === 0 && this.#declared(channel, exchange, options.declare)) {
-      const prepared = this.#prepareMessage(body, exchange, options)
-      if (!(prepared instanceof Promise)) return this.#send(channel, exchange, options, attempts, prepared)
-      return this.#inTurn(channel, exchange, options, attempts, prepared)
-    }
-    return this.#inTurn(channel, exchange, options, attempts, this.#prepare(channel, body, exchange, options))
+    let ready: Prepared | Promise<Prepared>
+    if (this.#waiting === 0 && declare.every((entity) => this.#declaredIn.get(entity) === session)) {
+      ready = this.#prepareMessage(body, exchange, options)
+      if (!(ready instanceof Promise)) return this.#send(channel, exchange, options, attempts, ready)
+    } else ready = this.#prepare(channel, declare, body, exchange, options)
+    return this.#inTurn(channel, exchange, options, attempts, ready)
   }
 
   /** Sends once `ready` settles and every publish before it has been sent. */
@@ -188,7 +190,7 @@ export class Producer<T = unknown> {
     const brokerId = connection.brokerId
     attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
     const args: PublishArgs = {
-      exchange: typeof exchange === 'string' ? exchange : exchange.name,
+      exchange: nameOf(exchange),
       routingKey: options.routingKey ?? this.routingKey,
       mandatory: options.mandatory ?? false,
       properties: prepared.properties,
@@ -197,15 +199,7 @@ export class Producer<T = unknown> {
     }
     if ((options.durability ?? connection.durability) === 'strict') args.durability = 'strict'
     if (retryOf !== undefined) args.retryOf = retryOf
-    return channel.basicPublish(args, options.timeout === undefined ? NO_OPTIONS : { timeout: options.timeout })
-  }
-
-  /** Whether every entity this publish declares first is known declared on this broker session. */
-  #declared(channel: Channel, exchange: Exchange<any> | string, declare: PublishOptions['declare']): boolean {
-    const session = channel.connection.sessionId
-    if (this.autoDeclare && exchange instanceof Exchange && exchange.name && this.#declaredIn.get(exchange) !== session) return false
-    if (declare) for (const entity of declare) if (this.#declaredIn.get(entity) !== session) return false
-    return true
+    return channel.basicPublish(args, options.timeout === undefined ? {} : { timeout: options.timeout })
   }
 
   #prepareMessage(body: T, exchange: Exchange<any> | string, options: PublishOptions): Prepared | Promise<Prepared> {
@@ -216,10 +210,7 @@ export class Producer<T = unknown> {
     })
   }
 
-  async #prepare(channel: Channel, body: T, exchange: Exchange<any> | string, options: PublishOptions): Promise<Prepared> {
-    const declare: Array<Exchange<any> | Queue<any>> = []
-    if (this.autoDeclare && exchange instanceof Exchange && exchange.name) declare.push(exchange)
-    if (options.declare) declare.push(...options.declare)
+  async #prepare(channel: Channel, declare: ReadonlyArray<Exchange<any> | Queue<any>>, body: T, exchange: Exchange<any> | string, options: PublishOptions): Promise<Prepared> {
     for (const entity of declare) {
       const connection = this.connection
       const session = connection.sessionId
@@ -238,8 +229,6 @@ export class Producer<T = unknown> {
     this.#unlisten = channel.onReturn(this.onReturn)
   }
 }
-
-const NO_OPTIONS = {}
 
 /** The attempts of one publish() call: its publish id, and the broker they were sent to ('' if several). */
 interface Attempts {
