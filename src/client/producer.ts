@@ -80,6 +80,8 @@ export class Producer<T = unknown> {
   readonly #target: ChannelTarget
   /** Settles when the previous publish has been handed to the channel. */
   #turn: Promise<void> = Promise.resolve()
+  /** What prepareMessage falls back on for the producer's own exchange. */
+  #defaults: MessageDefaults | undefined
   /** Publishes waiting for their turn (a declare, compression): later ones queue behind them. */
   #waiting = 0
   /** Entities declared through this producer, by the connection session they were declared in. */
@@ -189,7 +191,9 @@ export class Producer<T = unknown> {
     const connection = this.connection
     const brokerId = connection.brokerId
     attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
-    const args: PublishArgs = {
+    // The channel's request completes this object in place: it is made here for it.
+    const args: PublishArgs & { op: 'basic.publish' } = {
+      op: 'basic.publish',
       exchange: nameOf(exchange),
       routingKey: options.routingKey ?? this.routingKey,
       mandatory: options.mandatory ?? false,
@@ -199,15 +203,16 @@ export class Producer<T = unknown> {
     }
     if ((options.durability ?? connection.durability) === 'strict') args.durability = 'strict'
     if (retryOf !== undefined) args.retryOf = retryOf
-    return channel.basicPublish(args, options.timeout === undefined ? {} : { timeout: options.timeout })
+    return channel.request(args, options.timeout === undefined ? {} : { timeout: options.timeout })
   }
 
   #prepareMessage(body: T, exchange: Exchange<any> | string, options: PublishOptions): Prepared | Promise<Prepared> {
-    return prepareMessage(body, options, {
-      serializer: this.serializer,
-      compression: this.compression,
-      deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined,
-    })
+    const defaults = exchange === this.exchange ? (this.#defaults ??= this.#defaultsFor(exchange)) : this.#defaultsFor(exchange)
+    return prepareMessage(body, options, defaults)
+  }
+
+  #defaultsFor(exchange: Exchange<any> | string): MessageDefaults {
+    return { serializer: this.serializer, compression: this.compression, deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined }
   }
 
   async #prepare(channel: Channel, declare: ReadonlyArray<Exchange<any> | Queue<any>>, body: T, exchange: Exchange<any> | string, options: PublishOptions): Promise<Prepared> {
@@ -229,6 +234,8 @@ export class Producer<T = unknown> {
     this.#unlisten = channel.onReturn(this.onReturn)
   }
 }
+
+type MessageDefaults = NonNullable<Parameters<typeof prepareMessage>[2]>
 
 /** The attempts of one publish() call: its publish id, and the broker they were sent to ('' if several). */
 interface Attempts {
