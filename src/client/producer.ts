@@ -9,10 +9,10 @@
  * confirms a retry of a message it already took instead of storing it twice, and flags it
  * redelivered when it cannot tell whether a lost original was delivered.
  */
-import type { Channel, Durability } from './channel.js'
+import type { Channel, Durability, PublishArgs } from './channel.js'
 import type { Connection } from './connection.js'
 import { Exchange, nameOf } from './exchange.js'
-import { prepareMessage, type MessageOptions } from './publish.js'
+import { prepareMessage, type MessageOptions, type Prepared } from './publish.js'
 import type { Queue } from './queue.js'
 import type { ReturnedMessage } from './returned.js'
 import type { RetryPolicy } from './retry.js'
@@ -80,6 +80,12 @@ export class Producer<T = unknown> {
   readonly #target: ChannelTarget
   /** Settles when the previous publish has been handed to the channel. */
   #turn: Promise<void> = Promise.resolve()
+  /** What prepareMessage falls back on for the producer's own exchange. */
+  #defaults: MessageDefaults | undefined
+  /** Publishes waiting for their turn (a declare, compression): later ones queue behind them. */
+  #waiting = 0
+  /** Entities declared through this producer, by the connection session they were declared in. */
+  readonly #declaredIn = new WeakMap<object, number>()
   /** Publish ids are `${#id}.${#seq}`: unique without coordination, cheap to make. */
   readonly #id = randomId()
   #seq = 0
@@ -144,10 +150,25 @@ export class Producer<T = unknown> {
     this.#returnsOn = undefined
   }
 
-  async #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
+  #publishOnce(body: T, options: PublishOptions, attempts: Attempts): Promise<PublishConfirm> {
     const channel = this.channel
     const exchange = options.exchange ?? this.exchange
-    const ready = this.#prepare(channel, body, exchange, options)
+    const declare = this.autoDeclare && exchange instanceof Exchange && exchange.name ? [exchange, ...(options.declare ?? [])] : (options.declare ?? [])
+    const session = this.connection.sessionId
+    // The common case goes out at once, with no promise of its own: nothing queued before it,
+    // its declarations done in this broker session, no compression. (A publish that waits
+    // for any of these sends everything behind it after it, in call order.)
+    let ready: Prepared | Promise<Prepared>
+    if (this.#waiting === 0 && declare.every((entity) => this.#declaredIn.get(entity) === session)) {
+      ready = this.#prepareMessage(body, exchange, options)
+      if (!(ready instanceof Promise)) return this.#send(channel, exchange, options, attempts, ready)
+    } else ready = this.#prepare(channel, declare, body, exchange, options)
+    return this.#inTurn(channel, exchange, options, attempts, ready)
+  }
+
+  /** Sends once `ready` settles and every publish before it has been sent. */
+  async #inTurn(channel: Channel, exchange: Exchange<any> | string, options: PublishOptions, attempts: Attempts, ready: Promise<Prepared>): Promise<PublishConfirm> {
+    this.#waiting++
     // Wait for the previous publish to be sent, so compression or a first declare cannot
     // reorder messages.
     const turn = this.#turn.then(() => ready)
@@ -155,35 +176,55 @@ export class Producer<T = unknown> {
       () => {},
       () => {},
     )
-    const prepared = await turn
-    this.#listenForReturns(channel)
-    const retryOf = attempts.sentTo
-    const brokerId = this.connection.brokerId
-    attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
-    return channel.basicPublish(
-      {
-        exchange: nameOf(exchange),
-        routingKey: options.routingKey ?? this.routingKey,
-        mandatory: options.mandatory ?? false,
-        ...((options.durability ?? this.connection.durability) === 'strict' ? { durability: 'strict' as const } : {}),
-        ...prepared,
-        publishId: attempts.publishId,
-        ...(retryOf === undefined ? {} : { retryOf }),
-      },
-      options.timeout === undefined ? {} : { timeout: options.timeout },
-    )
+    let prepared: Prepared
+    try {
+      prepared = await turn
+    } finally {
+      this.#waiting--
+    }
+    return this.#send(channel, exchange, options, attempts, prepared)
   }
 
-  async #prepare(channel: Channel, body: T, exchange: Exchange<any> | string, options: PublishOptions) {
-    const declare: Array<Exchange<any> | Queue<any>> = []
-    if (this.autoDeclare && exchange instanceof Exchange && exchange.name) declare.push(exchange)
-    if (options.declare) declare.push(...options.declare)
-    for (const entity of declare) await this.connection.maybeDeclare(entity, channel)
-    return prepareMessage(body, options, {
-      serializer: this.serializer,
-      compression: this.compression,
-      deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined,
-    })
+  #send(channel: Channel, exchange: Exchange<any> | string, options: PublishOptions, attempts: Attempts, prepared: Prepared): Promise<PublishConfirm> {
+    if (this.onReturn && this.#returnsOn !== channel) this.#listenForReturns(channel)
+    const retryOf = attempts.sentTo
+    const connection = this.connection
+    const brokerId = connection.brokerId
+    attempts.sentTo = retryOf === undefined || retryOf === brokerId ? brokerId : ''
+    // The channel's request completes this object in place: it is made here for it.
+    const args: PublishArgs & { op: 'basic.publish' } = {
+      op: 'basic.publish',
+      exchange: nameOf(exchange),
+      routingKey: options.routingKey ?? this.routingKey,
+      mandatory: options.mandatory ?? false,
+      properties: prepared.properties,
+      body: prepared.body,
+      publishId: attempts.publishId,
+    }
+    if ((options.durability ?? connection.durability) === 'strict') args.durability = 'strict'
+    if (retryOf !== undefined) args.retryOf = retryOf
+    return channel.request(args, options.timeout === undefined ? {} : { timeout: options.timeout })
+  }
+
+  #prepareMessage(body: T, exchange: Exchange<any> | string, options: PublishOptions): Prepared | Promise<Prepared> {
+    const defaults = exchange === this.exchange ? (this.#defaults ??= this.#defaultsFor(exchange)) : this.#defaultsFor(exchange)
+    return prepareMessage(body, options, defaults)
+  }
+
+  #defaultsFor(exchange: Exchange<any> | string): MessageDefaults {
+    return { serializer: this.serializer, compression: this.compression, deliveryMode: exchange instanceof Exchange ? exchange.deliveryMode : undefined }
+  }
+
+  async #prepare(channel: Channel, declare: ReadonlyArray<Exchange<any> | Queue<any>>, body: T, exchange: Exchange<any> | string, options: PublishOptions): Promise<Prepared> {
+    for (const entity of declare) {
+      const connection = this.connection
+      const session = connection.sessionId
+      await connection.maybeDeclare(entity, channel)
+      // Cacheable declarations are skipped by later publishes of this session (the
+      // connection forgets its cache on every new session, and so does this).
+      if (entity.canCacheDeclaration && connection.sessionId === session) this.#declaredIn.set(entity, session)
+    }
+    return this.#prepareMessage(body, exchange, options)
   }
 
   #listenForReturns(channel: Channel): void {
@@ -193,6 +234,8 @@ export class Producer<T = unknown> {
     this.#unlisten = channel.onReturn(this.onReturn)
   }
 }
+
+type MessageDefaults = NonNullable<Parameters<typeof prepareMessage>[2]>
 
 /** The attempts of one publish() call: its publish id, and the broker they were sent to ('' if several). */
 interface Attempts {

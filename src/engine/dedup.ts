@@ -40,6 +40,9 @@ export type Verdict =
   /** New to the broker; `maybeSeen`: an earlier attempt may have been delivered (flag the copy). */
   | { kind: 'new'; maybeSeen: boolean }
 
+const UNSEEN: Verdict = { kind: 'new', maybeSeen: false }
+const MAYBE_SEEN: Verdict = { kind: 'new', maybeSeen: true }
+
 export class DedupWindow {
   readonly windowMs: number
   readonly maxEntries: number
@@ -74,15 +77,16 @@ export class DedupWindow {
       return { kind: 'duplicate', confirm: typeof routed === 'boolean' ? { routed } : routed.then((c) => ({ routed: c.routed })) }
     }
     const provablyUnseen = retryOf === undefined || (retryOf === brokerId && !this.#forgotten)
-    return { kind: 'new', maybeSeen: entry !== undefined || !provablyUnseen }
+    return entry !== undefined || !provablyUnseen ? MAYBE_SEEN : UNSEEN
   }
 
   /** Remembers a publish the broker took; a nacked one (`failed`, or a rejected confirm) is not held. */
   remember(id: string, now: number, confirm: Confirm | Promise<Confirm>, failed = false): void {
-    const entry: Entry = { id, at: now, routed: confirm instanceof Promise ? confirm : confirm.routed, failed }
+    const pending = confirm instanceof Promise
+    const entry: Entry = { id, at: now, routed: pending ? confirm : confirm.routed, failed }
     this.#entries.set(id, entry)
     this.#order.push(entry)
-    if (confirm instanceof Promise)
+    if (pending)
       confirm.then(
         (c) => {
           entry.routed = c.routed
@@ -91,6 +95,12 @@ export class DedupWindow {
           entry.failed = true
         },
       )
+    // Nothing to forget (the usual case, no lookup per publish): the oldest is in the window and
+    // neither the ids nor the order over the size. (A stale oldest entry, of an id remembered
+    // again, may stop this early: it waits for its turn, within the same bound.)
+    const order = this.#order
+    const head = order[this.#head]
+    if (this.#entries.size <= this.maxEntries && order.length - this.#head <= this.maxEntries && head !== undefined && head.at > now - this.windowMs) return
     this.#prune(now)
   }
 

@@ -25,6 +25,7 @@ import type { Broker } from '../engine/broker.js'
 import type { Hello, ServerFrame, Welcome } from '../protocol/frames.js'
 import { parseClientBatch, parseGoodbye, parseHello, parsePing } from '../protocol/guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
+import { serverToWire, type WireServerFrame } from '../protocol/compact.js'
 import { mergeOk } from '../protocol/confirms.js'
 import { Batcher, postEach, queueTask } from '../transport/batch.js'
 import { defaultLocks, type LockManagerLike } from '../transport/locks.js'
@@ -33,7 +34,7 @@ import { newSessionId } from '../transport/session.js'
 
 /** Where a session's frames go: the client's own BroadcastChannel, or its port. */
 export interface Endpoint {
-  post(frames: ServerFrame[]): void
+  post(frames: WireServerFrame[]): void
   close(): void
 }
 
@@ -77,7 +78,7 @@ interface Session {
   endpoint: Endpoint
   /** The port the session came through; undefined for BroadcastChannel sessions. */
   via: object | undefined
-  readonly outbox: Batcher<ServerFrame>
+  readonly outbox: Batcher<WireServerFrame>
   readonly liveness: AbortController
 }
 
@@ -308,7 +309,7 @@ export class LinkHost {
     // Flushed at the microtask checkpoint: the engine answers a batch synchronously, so
     // nothing is split, and a flush task would wait behind every post already queued (the
     // publishers' batches), holding deliveries and confirms back under load.
-    const outbox = new Batcher<ServerFrame>(
+    const outbox = new Batcher<WireServerFrame>(
       (frames) =>
         postEach(
           frames,
@@ -328,7 +329,7 @@ export class LinkHost {
     this.#broker.connect(
       id,
       (event) => {
-        if (!this.#closed && this.#sessions.get(id) === session) outbox.push(event)
+        if (!this.#closed && this.#sessions.get(id) === session) outbox.push(serverToWire(event))
       },
       info,
     )

@@ -3,7 +3,8 @@
  * confirms as `{ op: 'ok', id, through, result }` instead of one frame per publish, which
  * the broker would serialise and the client parse one by one.
  */
-import type { Ok, ServerFrame } from './frames.js'
+import type { WireServerFrame } from './compact.js'
+import type { Ok } from './frames.js'
 import { MAX_OK_RANGE } from './server-guards.js'
 
 /** Results equal for every reader: the same value, or flat objects of the same primitives ({ routed: true }). */
@@ -26,8 +27,8 @@ function sameResult(a: unknown, b: unknown): boolean {
  * `last` and `next` as one frame, when `next` answers the request right after the ones `last`
  * answers, with an equal result; otherwise undefined.
  */
-export function mergeOk(last: ServerFrame, next: ServerFrame): Ok | undefined {
-  if (last.op !== 'ok' || next.op !== 'ok' || next.through !== undefined) return undefined
+export function mergeOk(last: WireServerFrame, next: WireServerFrame): Ok | undefined {
+  if (Array.isArray(last) || Array.isArray(next) || last.op !== 'ok' || next.op !== 'ok' || next.through !== undefined) return undefined
   const end = last.through ?? last.id
   if (next.id !== end + 1 || next.id - last.id >= MAX_OK_RANGE || !sameResult(last.result, next.result)) return undefined
   return { op: 'ok', id: last.id, through: next.id, result: last.result }

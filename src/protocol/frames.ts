@@ -3,6 +3,7 @@
  * structured-clone-able object with a string `op` tag. Clients send `ClientFrame`s,
  * the broker sends `ServerFrame`s. Transports carry arrays of frames (one post per turn).
  */
+import type { WireClientFrame } from './compact.js'
 import type { ErrorData } from './errors.js'
 
 /** Header and argument tables: string keys, structured-clone-able values. */
@@ -349,5 +350,6 @@ export type ServerFrame = ServerEvent | Welcome | Pong | UnknownSession
 export interface ClientBatch {
   readonly from: string
   readonly session?: string
-  readonly frames: readonly ClientFrame[]
+  /** Publishes compact (compact.ts). */
+  readonly frames: readonly WireClientFrame[]
 }

@@ -5,9 +5,11 @@
  * the hot path) and total: no input makes these functions throw, whatever getters, proxies,
  * cycles or prototypes it has.
  */
+import { COMPACT_PUBLISH, FLAG_MANDATORY, FLAG_RELAXED, FLAG_STRICT, PUBLISH_LENGTH } from './compact.js'
 import { wireError, type ErrorData } from './errors.js'
 import { isChannel, isIndex, isIntIn, MAX_CHANNEL } from './server-guards.js'
 import type {
+  BasicPublish,
   ClientCommand,
   ClientKind,
   FieldTable,
@@ -281,7 +283,8 @@ export function parseCommand(raw: unknown): ParseResult {
   let channel: number | undefined
   let op = 'frame'
   try {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    if (Array.isArray(raw)) return parseCompact(raw)
+    if (typeof raw !== 'object' || raw === null)
       return failure(syntaxError(`a command must be an object (got ${describe(raw)})`), undefined, undefined)
     const r = raw as Record<string, unknown>
     const rawOp = r.op
@@ -320,6 +323,73 @@ export function parseCommand(raw: unknown): ParseResult {
     return { ok: true, frame: frame as unknown as ClientCommand }
   } catch {
     // A getter or proxy threw while we read the frame.
+    return failure(syntaxError(`${op}: the command could not be read`), id, channel)
+  }
+}
+
+/**
+ * A compact publish (compact.ts), checked field by field like the object form, into the same
+ * fresh BasicPublish. Any other array is refused: 503 for an unknown tag, else 502.
+ */
+function parseCompact(a: readonly unknown[]): ParseResult {
+  const op = 'basic.publish'
+  let id: number | undefined
+  let channel: number | undefined
+  try {
+    const rawId = a[2]
+    const rawChannel = a[1]
+    const idOk = rawId === undefined || isIndex(rawId)
+    if (idOk) id = rawId as number | undefined
+    if (isChannel(rawChannel)) channel = rawChannel
+    const tag = a[0]
+    if (tag !== COMPACT_PUBLISH)
+      return typeof tag === 'number'
+        ? failure(wireError('UNKNOWN_OP', `unknown compact command ${describe(tag)}`), id, channel)
+        : failure(syntaxError(`a command must be an object, or an array starting with a number (got ${describe(a)})`), id, channel)
+    const bad = (message: string) => failure(syntaxError(`${op}: ${message}`), id, channel)
+    if (a.length !== PUBLISH_LENGTH) return bad(`a compact publish has ${PUBLISH_LENGTH} elements (got ${a.length})`)
+    if (!idOk) return bad(`'id' must be a non-negative integer (got ${describe(rawId)})`)
+    if (channel === undefined) return bad(`'channel' must be an integer from 1 to ${MAX_CHANNEL} (got ${describe(rawChannel)})`)
+    const exchange = a[3]
+    const routingKey = a[4]
+    const flags = a[5]
+    const body = a[6]
+    const publishId = a[7]
+    const retryOf = a[8]
+    const props = a[12]
+    if (!isShortstr(exchange)) return bad(`'exchange' must be ${EXPECT.name} (got ${describe(exchange)})`)
+    if (!isShortstr(routingKey)) return bad(`'routingKey' must be ${EXPECT.name} (got ${describe(routingKey)})`)
+    if (!isIntIn(flags, 0, FLAG_MANDATORY | FLAG_RELAXED | FLAG_STRICT) || (flags & FLAG_RELAXED && flags & FLAG_STRICT))
+      return bad(`'flags' must be an integer from 0 to 5 (got ${describe(flags)})`)
+    if (typeof body === 'function' || typeof body === 'symbol') return bad(`'body' must be ${EXPECT.body} (got ${describe(body)})`)
+    if (publishId !== undefined && !isShortstr(publishId)) return bad(`'publishId' must be ${EXPECT.name} (got ${describe(publishId)})`)
+    if (retryOf !== undefined && !isShortstr(retryOf)) return bad(`'retryOf' must be ${EXPECT.name} (got ${describe(retryOf)})`)
+    let properties: MessageProperties
+    if (props === undefined) {
+      const contentType = a[9]
+      const contentEncoding = a[10]
+      const deliveryMode = a[11]
+      if (!isShortstr(contentType)) return bad(`'contentType' must be ${EXPECT.name} (got ${describe(contentType)})`)
+      if (!isShortstr(contentEncoding)) return bad(`'contentEncoding' must be ${EXPECT.name} (got ${describe(contentEncoding)})`)
+      if (deliveryMode !== 1 && deliveryMode !== 2) return bad(`'deliveryMode' must be 1 or 2 (got ${describe(deliveryMode)})`)
+      properties = { contentType, contentEncoding, deliveryMode }
+    } else {
+      if (a[9] !== undefined || a[10] !== undefined || a[11] !== undefined)
+        return bad('with the properties object, the flat content type, encoding and delivery mode must be empty')
+      const checked = checkProperties(props)
+      if (checked instanceof Invalid) return bad(checked.message)
+      properties = checked
+    }
+    const frame = { op, channel, exchange, routingKey, properties } as { -readonly [K in keyof BasicPublish]: BasicPublish[K] }
+    if (id !== undefined) frame.id = id
+    if (body !== undefined) frame.body = body
+    if (flags & FLAG_MANDATORY) frame.mandatory = true
+    if (flags & FLAG_STRICT) frame.durability = 'strict'
+    else if (flags & FLAG_RELAXED) frame.durability = 'relaxed'
+    if (publishId !== undefined) frame.publishId = publishId
+    if (retryOf !== undefined) frame.retryOf = retryOf
+    return { ok: true, frame }
+  } catch {
     return failure(syntaxError(`${op}: the command could not be read`), id, channel)
   }
 }

@@ -3,6 +3,7 @@
  * more than the broker trusts clients) and kept apart from the command guards (guards.ts), so
  * a page's bundle carries only these.
  */
+import { fromWireDeliver } from './compact.js'
 import type { ErrorData } from './errors.js'
 import type { ServerFrame } from './frames.js'
 
@@ -78,8 +79,10 @@ const SERVER_FRAMES: ReadonlyMap<string, Shallow> = new Map<ServerFrame['op'], S
  */
 export function parseServerFrame(raw: unknown): ServerFrame | null {
   try {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
-    const r = raw as Record<string, unknown>
+    if (typeof raw !== 'object' || raw === null) return null
+    // A compact delivery (compact.ts) is checked as the object it stands for.
+    const r = Array.isArray(raw) ? fromWireDeliver(raw) : (raw as Record<string, unknown>)
+    if (r === undefined) return null
     const op = r.op
     if (typeof op !== 'string') return null
     const check = SERVER_FRAMES.get(op)
@@ -88,3 +91,4 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
     return null
   }
 }
+

@@ -1,2 +1,2 @@
 /** Bumped on every incompatible change of the frames below; part of channel and worker names. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4

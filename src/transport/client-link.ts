@@ -17,6 +17,7 @@
  * replace it if it still stands; the connection then recovers as after a broker restart.
  */
 import type { ClientBatch, ClientCommand, ClientFrame, ClientKind, Hello, ServerEvent, UnknownSession, Welcome } from '../protocol/frames.js'
+import { toWire } from '../protocol/compact.js'
 import { parseServerFrame } from '../protocol/server-guards.js'
 import { PROTOCOL_VERSION } from '../protocol/version.js'
 import { Batcher, postEach } from './batch.js'
@@ -441,7 +442,8 @@ export class ClientLink implements Link {
       frames,
       (chunk) => {
         const session = this.#state === 'up' ? this.#welcome?.session : undefined
-        wire.post(session === undefined ? { from: this.clientId, frames: chunk } : { from: this.clientId, session, frames: chunk })
+        const frames = chunk.map(toWire)
+        wire.post(session === undefined ? { from: this.clientId, frames } : { from: this.clientId, session, frames })
         this.stats.posts++
       },
       (frame, error) => this.#refuse(frame, error),

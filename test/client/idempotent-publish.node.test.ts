@@ -50,7 +50,8 @@ describe('idempotent publishing across a broker restart', () => {
     const first = env.broker.broker.brokerId
     storage.hang = 'committed'
     const publishing = conn.producer().publish('once', { routingKey: 'q' })
-    await until(() => ops(frames.sent, 'basic.publish').length === 1)
+    // The broker has it (stored; its confirm hangs), not merely the client's link.
+    await until(() => env.broker.broker.queues.get('q')?.messageCount === 1)
     storage.hang = undefined
     await env.broker.restart()
     expect(await publishing).toEqual({ routed: true, duplicate: true })

@@ -97,6 +97,23 @@ describe('Producer', () => {
     expect((await video.bind(conn).queueDeclare({ passive: true })).messageCount).toBe(2)
   })
 
+  it('sends a publish whose declarations are done at once, in call order behind one that waits', async () => {
+    const watch = spy(env.broker.connector)
+    const conn = await env.connect({ transport: watch.connector })
+    const queue = new Queue('now')
+    const producer = conn.producer({ routingKey: 'now' })
+    // The first waits for its declare; the one right behind it waits for its turn.
+    const first = producer.publish('a', { declare: [queue] })
+    const second = producer.publish('b', { declare: [queue] })
+    expect(ops(watch.sent, 'basic.publish')).toHaveLength(0)
+    await Promise.all([first, second])
+    // Declared on this session: the next goes to the link within the call, no promise turn later.
+    const third = producer.publish('c', { declare: [queue] })
+    expect(ops(watch.sent, 'basic.publish').map((f) => (f as { body: unknown }).body)).toEqual(['"a"', '"b"', '"c"'])
+    await third
+    expect(ops(watch.sent, 'queue.declare')).toHaveLength(1)
+  })
+
   it('rejects with PublishNackError when the broker refuses the message', async () => {
     const conn = await env.connect()
     const queue = new Queue('tiny', { maxLength: 1, overflow: 'reject-publish' })

@@ -17,7 +17,7 @@ import { sleep } from './helpers.js'
 /** A fake port: what the host posts on it is kept. */
 function port() {
   const posted: ServerFrame[] = []
-  const endpoint: Endpoint = { post: (frames) => void posted.push(...frames), close() {} }
+  const endpoint: Endpoint = { post: (frames) => void posted.push(...(frames as ServerFrame[])), close() {} }
   return { via: { port: endpoint, endpoint }, posted, welcomes: () => posted.filter((f): f is Welcome => f.op === 'welcome') }
 }
 

@@ -27,7 +27,7 @@ const hello = (clientId: string) => ({ from: clientId, frames: [{ op: 'hello', c
 async function welcomed(host: LinkHost, clientId: string): Promise<(frames: unknown[]) => void> {
   let session: string | undefined
   const endpoint = {
-    post: (frames: Array<{ op: string; session?: string }>) => void (session ??= frames.find((f) => f.op === 'welcome')?.session),
+    post: (frames: unknown[]) => void (session ??= (frames as Array<{ op: string; session?: string }>).find((f) => f.op === 'welcome')?.session),
     close() {},
   }
   const via = { port: endpoint, endpoint }
