@@ -74,10 +74,10 @@ describe('in-process link', () => {
     link.send({ op: 'basic.publish', channel: 1, id: 3, exchange: '', routingKey: 'copy', properties: {}, body })
     body.mutable = 2
     expect(events).toHaveLength(0)
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    expect(events.map((e) => e.op)).toEqual(['ok', 'ok', 'ok'])
+    // The broker answers in a later task (its batches flush through a MessageChannel): poll, not a timer.
+    await expect.poll(() => events.map((e) => e.op)).toEqual(['ok', 'ok', 'ok'])
     link.send({ op: 'basic.get', channel: 1, id: 4, queue: 'copy', noAck: true })
-    await new Promise((resolve) => setTimeout(resolve, 0))
+    await expect.poll(() => events.length).toBe(4)
     const got = events[3] as { result: { message: { body: unknown } } }
     expect(got.result.message.body).toEqual({ mutable: 1 })
     await link.close()
@@ -93,7 +93,7 @@ describe('in-process link', () => {
     link.send({ op: 'basic.publish', channel: 1, id: 7, exchange: '', routingKey: 'x', properties: {}, body: () => {} })
     transport.dropAll()
     link.send({ op: 'channel.open', channel: 1, id: 8 })
-    await new Promise((resolve) => setTimeout(resolve, 0))
+    await expect.poll(() => events.length).toBe(2)
     expect(events).toEqual([
       { op: 'error', id: 7, error: expect.objectContaining({ name: 'EncodeError', code: 'ENCODE' }) },
       { op: 'error', id: 8, error: expect.objectContaining({ name: 'ConnectionClosedError', code: 'CONNECTION_CLOSED' }) },
