@@ -3,11 +3,8 @@
 // have ended the session. That reply is owed to nobody; the engine counts it, and the tally
 // attributes it to the post the command came in (it used to be neither answered nor counted).
 import { describe, expect, it } from 'vitest'
-import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
-import { holdLock } from '../../src/transport/locks.js'
-import { brokerChannelName, clientChannelName, clientLockName } from '../../src/transport/names.js'
 import { FakeLocks } from '../transport/fake-locks.js'
-import { startHost } from '../transport/helpers.js'
+import { rawClient, startHost } from '../transport/helpers.js'
 import { accountFuzz } from './fuzz-accounting.js'
 import type { FuzzReport } from './pages/fuzz.js'
 import { tallyHost } from './pages/tally.js'
@@ -18,15 +15,9 @@ describe('fuzz accounting', () => {
     const vhost = `tally-${process.pid}`
     const host = await startHost(locks, vhost)
     const tally = tallyHost(host.host, host.broker)
-    const release = await holdLock(locks.context(), clientLockName(vhost, 'c1'))
-    const out = new BroadcastChannel(brokerChannelName(vhost))
-    const inbox = new BroadcastChannel(clientChannelName(vhost, 'c1'))
-    const seen: Array<Record<string, unknown>> = []
-    inbox.onmessage = (event: MessageEvent<Array<Record<string, unknown>>>) => seen.push(...event.data)
+    const client = await rawClient(locks, vhost)
+    const { seen } = client
     try {
-      out.postMessage({ from: 'c1', frames: [{ op: 'hello', clientId: 'c1', protocol: PROTOCOL_VERSION, kind: 'node' }] })
-      await expect.poll(() => seen.some((f) => f.op === 'welcome')).toBe(true)
-      const session = seen.find((f) => f.op === 'welcome')!.session
       const frames = [
         { op: 'channel.open', channel: 1, id: 1 },
         // A storage write: answered once it settles.
@@ -34,7 +25,7 @@ describe('fuzz accounting', () => {
         // 503: a hard error ends the session at once.
         { op: 'exchange.declare', channel: 1, id: 3, exchange: 'x', type: 'no-such-type' },
       ]
-      out.postMessage({ from: 'c1', session, frames, k: 'wrong' })
+      client.post({ frames, k: 'wrong' })
       await expect.poll(() => host.broker.queues.has('durable-q')).toBe(true)
       await expect.poll(() => tally.wrong?.counted).toBe(2)
       const ok = seen.filter((f) => f.op === 'ok').length
@@ -42,9 +33,7 @@ describe('fuzz accounting', () => {
       const report = { okByKind: { wrong: ok }, byKind: {}, posts: 0 } as unknown as FuzzReport
       expect(accountFuzz(report, tally).perKind.wrong).toEqual({ frames: 3, counted: 2, ok: 1, unaccounted: 0 })
     } finally {
-      out.close()
-      inbox.close()
-      release()
+      client.close()
       host.kill()
     }
   })

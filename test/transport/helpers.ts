@@ -1,5 +1,6 @@
 // Node-side rig for link tests: a broker host on Node's BroadcastChannel with an in-memory
 // lock manager, and a tiny request/reply client over a Link.
+import { expect } from 'vitest'
 import { Broker } from '../../src/engine/broker.js'
 import { LinkHost, serveBroadcast } from '../../src/hosts/broadcast-host.js'
 import { systemClock } from '../../src/hosts/system-clock.js'
@@ -7,7 +8,8 @@ import type { ClientCommand, ServerEvent, Welcome } from '../../src/protocol/fra
 import { MemoryStorage } from '../../src/storage/memory.js'
 import type { Link } from '../../src/transport/link.js'
 import { holdLock } from '../../src/transport/locks.js'
-import { brokerLockName } from '../../src/transport/names.js'
+import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
+import { brokerChannelName, brokerLockName, clientChannelName, clientLockName } from '../../src/transport/names.js'
 import { FakeLocks } from './fake-locks.js'
 
 type Cmd = ClientCommand extends infer C ? (C extends ClientCommand ? Omit<C, 'id'> : never) : never
@@ -35,6 +37,40 @@ export async function startHost(locks: FakeLocks, vhost = '/', storage = new Mem
       void broker.stop()
     },
   }
+}
+
+/**
+ * A client speaking the raw BroadcastChannel wire to a host started by `startHost`: it holds
+ * its client lock, says hello, and collects every frame it is sent, so a test can post
+ * hand-made batches (`post`) and read exactly what came back (`seen`).
+ */
+export interface RawClient {
+  readonly session: unknown
+  readonly seen: Array<Record<string, unknown>>
+  post(batch: Record<string, unknown>): void
+  close(): void
+}
+
+export async function rawClient(locks: FakeLocks, vhost: string, clientId = 'c1'): Promise<RawClient> {
+  const release = await holdLock(locks.context(), clientLockName(vhost, clientId))
+  const out = new BroadcastChannel(brokerChannelName(vhost))
+  const inbox = new BroadcastChannel(clientChannelName(vhost, clientId))
+  const seen: Array<Record<string, unknown>> = []
+  inbox.onmessage = (event: MessageEvent<Array<Record<string, unknown>>>) => seen.push(...event.data)
+  const close = () => {
+    out.close()
+    inbox.close()
+    release()
+  }
+  try {
+    out.postMessage({ from: clientId, frames: [{ op: 'hello', clientId, protocol: PROTOCOL_VERSION, kind: 'node' }] })
+    await expect.poll(() => seen.some((f) => f.op === 'welcome')).toBe(true)
+  } catch (error) {
+    close()
+    throw error
+  }
+  const session = seen.find((f) => f.op === 'welcome')!.session
+  return { session, seen, post: (batch) => out.postMessage({ from: clientId, session, ...batch }), close }
 }
 
 export interface TestClient {

@@ -1,31 +1,19 @@
 // The link host sends a publisher's consecutive confirms as one ranged `ok`, and a client
 // library resolves each publish from it.
 import { describe, expect, it } from 'vitest'
-import { PROTOCOL_VERSION } from '../../src/protocol/version.js'
-import { holdLock } from '../../src/transport/locks.js'
-import { brokerChannelName, clientChannelName, clientLockName } from '../../src/transport/names.js'
 import { FakeLocks } from './fake-locks.js'
-import { startHost } from './helpers.js'
+import { rawClient, startHost } from './helpers.js'
 
 describe('link host confirms', () => {
   it('answers a batch of publishes with one ok for the run of ids, breaking the run where a result differs', async () => {
     const locks = new FakeLocks()
     const vhost = `confirms-${Date.now()}`
     const host = await startHost(locks, vhost)
-    const client = locks.context()
-    const release = await holdLock(client, clientLockName(vhost, 'c1'))
-    const out = new BroadcastChannel(brokerChannelName(vhost))
-    const inbox = new BroadcastChannel(clientChannelName(vhost, 'c1'))
-    const seen: Array<Record<string, unknown>> = []
-    inbox.onmessage = (event: MessageEvent<Array<Record<string, unknown>>>) => seen.push(...event.data)
+    const client = await rawClient(locks, vhost)
+    const { seen } = client
     try {
-      out.postMessage({ from: 'c1', frames: [{ op: 'hello', clientId: 'c1', protocol: PROTOCOL_VERSION, kind: 'node' }] })
-      await expect.poll(() => seen.some((f) => f.op === 'welcome')).toBe(true)
-      const session = seen.find((f) => f.op === 'welcome')!.session
       const publish = (id: number, routingKey: string) => ({ op: 'basic.publish', channel: 1, id, exchange: '', routingKey, properties: { deliveryMode: 1 }, body: id })
-      out.postMessage({
-        from: 'c1',
-        session,
+      client.post({
         frames: [
           { op: 'channel.open', channel: 1, id: 1 },
           { op: 'queue.declare', channel: 1, id: 2, queue: 'q' },
@@ -44,9 +32,7 @@ describe('link host confirms', () => {
         [54, 55, { routed: true }],
       ])
     } finally {
-      out.close()
-      inbox.close()
-      release()
+      client.close()
       host.kill()
     }
   })
