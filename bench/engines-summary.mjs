@@ -3,6 +3,7 @@
 // ratio taken within its own engine's run (engines are never divided by each other).
 // node bench/summary.mjs --engines [chromium.json] [firefox.json]
 import { existsSync, readFileSync } from 'node:fs'
+import { fmt, median } from './lib/format.mjs'
 
 const [chromiumFile, firefoxFile] = [
   process.argv[3] ?? new URL('./results/latest.json', import.meta.url).pathname,
@@ -13,17 +14,6 @@ for (const file of [chromiumFile, firefoxFile]) {
 }
 const runs = [chromiumFile, firefoxFile].map((file) => JSON.parse(readFileSync(file, 'utf8')))
 
-const median = (values) => {
-  if (!values?.length) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-const fmt = (v) => {
-  if (v === undefined || v === null || !Number.isFinite(v)) return '—'
-  const abs = Math.abs(v)
-  return v.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3 })
-}
 const table = (head, lines) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '--:')).join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)].join('\n')
 const load = (run) => `${Math.min(...run.loadAverage.map((l) => l[0])).toFixed(1)}–${Math.max(...run.loadAverage.map((l) => l[0])).toFixed(1)}`
 // `chromium` holds the version of whichever engine ran (the name predates other engines).

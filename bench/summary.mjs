@@ -2,6 +2,7 @@
 // node bench/summary.mjs [bench/results/latest.json]
 // node bench/summary.mjs --engines [chromium.json] [firefox.json]: Chromium and Firefox side by side.
 import { readFileSync } from 'node:fs'
+import { fmt, median } from './lib/format.mjs'
 
 if (process.argv[2] === '--engines') {
   await import('./engines-summary.mjs')
@@ -12,17 +13,6 @@ const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url
 const run = JSON.parse(readFileSync(file, 'utf8'))
 const rows = new Map(run.rows.map((row) => [row.id, row]))
 
-const median = (values) => {
-  if (!values?.length) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-const fmt = (v) => {
-  if (v === undefined || !Number.isFinite(v)) return '—'
-  const abs = Math.abs(v)
-  return v.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3 })
-}
 const cell = (id) => {
   const row = rows.get(id)
   if (!row?.values?.length) return '—'
